@@ -36,7 +36,11 @@ fi
 stamp=.venv/.novajoin-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
     echo "setup: installing novajoin and its test extras into .venv (gssapi builds from source: ~1 min)"
-    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v -E '^(WARNING: Location|DEPRECATION)' || true
+    if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' >.venv/pip.log 2>&1; then
+        cat .venv/pip.log >&2
+        echo "setup: pip install failed (log above, also in .venv/pip.log)" >&2
+        exit 1
+    fi
     .venv/bin/python -c 'import gssapi, httpx, novajoin' # fail here, not in the tests
     touch "$stamp"
 fi
