@@ -416,3 +416,25 @@ def test_no_secret_in_debug_logs(
     text = caplog.text + str(info.value) + repr(admin) + repr(nova)
     for secret in (otp, random_otp, lab.admin_password, "MagBearerToken", "Negotiate "):
         assert secret not in text
+
+
+def test_pooled_connection_closed_by_server_is_survived(
+    fake_ipa_factory: Any, make_client: Callable[..., IPAClient]
+) -> None:
+    """A kept-alive connection the server dropped while idle must not fail a call.
+
+    The old novajoin answered 200 without an OTP in this case.  With
+    connect_retries=0 the call may not lean on a retry budget: it must either
+    detect the dead connection in the pool or resend once, and never twice.
+    """
+    ipa = fake_ipa_factory("--keepalive-timeout", "0.3")
+    client = make_client(IPAServer(ipa.url, name=ipa.fqdn), ca_file=ipa.ca_file,
+                         connect_retries=1)
+    client.call("host_add", "idle.example.test", force=True)
+    time.sleep(1.0)  # the server closes the idle kept-alive connection
+    shown = client.call("host_show", "idle.example.test")
+    assert shown["value"] == "idle.example.test"
+    time.sleep(1.0)
+    client.call("host_del", "idle.example.test")
+    methods = [c["method"].split("/")[0] for c in ipa.admin.calls()]
+    assert methods == ["host_add", "host_show", "host_del"]
