@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from novajoin.fakeipa.http import DEFAULT_SESSION_TIMEOUT
 from novajoin.fakeipa.server import DEFAULT_KEEPALIVE_TIMEOUT, FakeIPAServer
+from novajoin.fakeipa.sessions import DEFAULT_SESSION_TIMEOUT
 
 LOG = logging.getLogger("novajoin.fake_ipa")
 

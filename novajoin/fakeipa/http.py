@@ -22,10 +22,8 @@ import contextlib
 import html
 import json
 import logging
-import secrets
 import socket
 import struct
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from novajoin.fakeipa.negotiate import (
     check_password,
     parse_authorization,
 )
+from novajoin.fakeipa.sessions import SessionStore
 from novajoin.ipa import errors
 
 LOG = logging.getLogger(__name__)
@@ -56,7 +55,6 @@ SESSION_COOKIE = "ipa_session"
 # mod_auth_gssapi's cookie value looks like this; clients must treat it as opaque.
 _COOKIE_PREFIX = "MagBearerToken="
 MAX_BODY = 10 * 1024 * 1024
-DEFAULT_SESSION_TIMEOUT = 20 * 60.0
 _SECRET_KEY_HINTS = ("password", "otp", "secret")
 
 _HTML_PAGE = """<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
@@ -67,44 +65,6 @@ _HTML_PAGE = """<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 <p>{message}</p>
 </body></html>
 """
-
-
-class SessionStore:
-    """Server-side sessions with an inactivity timeout (IPA's default 20 min)."""
-
-    def __init__(self, timeout: float = DEFAULT_SESSION_TIMEOUT) -> None:
-        self.timeout = timeout
-        self._lock = threading.Lock()
-        self._sessions: dict[str, tuple[str, float]] = {}
-
-    def create(self, principal: str) -> str:
-        sid = secrets.token_urlsafe(32)
-        with self._lock:
-            self._sessions[sid] = (principal, time.monotonic() + self.timeout)
-        return sid
-
-    def lookup(self, sid: str) -> str | None:
-        now = time.monotonic()
-        with self._lock:
-            found = self._sessions.get(sid)
-            if found is None:
-                return None
-            principal, expiry = found
-            if now >= expiry:
-                del self._sessions[sid]
-                return None
-            self._sessions[sid] = (principal, now + self.timeout)
-            return principal
-
-    def clear(self) -> int:
-        with self._lock:
-            count = len(self._sessions)
-            self._sessions.clear()
-            return count
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)
 
 
 @dataclass

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from novajoin.fakeipa.admin import AdminHandler
-from novajoin.fakeipa.http import DEFAULT_SESSION_TIMEOUT, IPAApp, IPARequestHandler, SessionStore
+from novajoin.fakeipa.http import IPAApp, IPARequestHandler
 from novajoin.fakeipa.negotiate import Acceptor
+from novajoin.fakeipa.sessions import DEFAULT_SESSION_TIMEOUT, SessionStore
 from novajoin.fakeipa.tls import ensure_certificates, server_context
 
 LOG = logging.getLogger(__name__)
