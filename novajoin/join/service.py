@@ -1,0 +1,296 @@
+"""JoinService: enroll an instance in IPA exactly once, whoever asks.
+
+State lives in IPA only: the host entry, its ownership marker (with the
+nonce of the current enrollment generation) and has_password /
+has_keytab.  The OTP is recomputed from the marker and the shared key
+(``otp.compute_otp``), so any replica, thread or restarted process gives
+the same answer without an in-process cache.
+
+IPA round trips per ``join()`` (measured by tests/functional/test_join_service.py):
+
+* first request:  host_show (NotFound) + host_add          = 2 calls, 1 write
+* repeat request: host_show                                 = 1 call,  0 writes
+* enrolled host / refusal:  host_show                       = 1 call,  0 writes
+* lost a concurrent first request: host_show + host_add (DuplicateEntry)
+  + host_show                                               = 3 calls, 0 writes
+* keys revoked (rebuild): host_show + host_mod              = 2 calls, 1 write
+* invalid hostname, not requested:                            0 calls
+
+All IPA calls of one ``join()`` share ``settings.ipa_deadline`` (counted
+from the start of ``join()``), so nova (5 s read timeout) gets a 503 instead
+of a hang.  Every IPA change is one INFO line on the ``novajoin.audit``
+logger, every ownership refusal one WARNING line there; no OTP is ever
+logged or put in an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from novajoin.ipa import IPAClient
+from novajoin.ipa import errors as ipa_errors
+from novajoin.join import decision, naming, otp
+from novajoin.join.errors import (
+    InvalidName,
+    IPACommandFailed,
+    IPAUnavailable,
+    LookupUnavailable,
+    ProjectNotFound,
+)
+from novajoin.join.lookups import ImageLookup, ProjectLookup
+from novajoin.join.marker import Marker, parse, valid_instance_id, valid_project_id, with_marker
+from novajoin.join.model import InstanceRequest, JoinAnswer, JoinSettings
+
+LOG = logging.getLogger("novajoin.join")
+AUDIT = logging.getLogger("novajoin.audit")
+
+HARDWARE_PLATFORM = "OpenStack"
+HEALTH_DEADLINE = 2.0
+
+
+class JoinService:
+    """The enrollment decision, naming and IPA operations for one instance request."""
+
+    def __init__(
+        self,
+        ipa: IPAClient,
+        settings: JoinSettings,
+        *,
+        otp_key: bytes,
+        images: ImageLookup | None = None,
+        projects: ProjectLookup | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        naming.validate_domain(settings.domain)
+        if not otp.MIN_LENGTH <= settings.otp_length <= otp.MAX_LENGTH:
+            raise ValueError(f"otp_length must be within {otp.MIN_LENGTH}..{otp.MAX_LENGTH}")
+        if settings.ipa_deadline <= 0:
+            raise ValueError("ipa_deadline must be positive")
+        if len(otp_key) < otp.MIN_KEY_BYTES:
+            raise ValueError(f"otp_key must hold at least {otp.MIN_KEY_BYTES} bytes")
+        if settings.project_subdomain and projects is None:
+            raise ValueError("project_subdomain needs a ProjectLookup")
+        self._ipa = ipa
+        self.settings = settings
+        self._key = otp_key
+        self._images = images
+        self._projects = projects
+        self._clock = clock
+
+    # -- public API --------------------------------------------------------
+
+    def join(self, request: InstanceRequest) -> JoinAnswer:
+        """Decide, name, and enroll (create the host once / return the same OTP).
+
+        Raises IPAUnavailable when IPA cannot be reached within
+        ``settings.ipa_deadline``, LookupUnavailable when glance/keystone
+        cannot be asked; every refusal is a JoinAnswer.
+        """
+        deadline = self._clock() + self.settings.ipa_deadline
+        if not valid_instance_id(request.instance_id) or not valid_project_id(
+            request.project_id
+        ):
+            LOG.warning("join refused: malformed instance or project id")
+            return self._refused(None, "the request has a malformed instance or project id",
+                                 "invalid-request")
+        wanted, os_version = self._decide(request)
+        if not wanted:
+            LOG.debug("instance %s did not ask for IPA enrollment", request.instance_id)
+            return JoinAnswer.not_requested()
+        try:
+            fqdn = self.fqdn(request)
+        except InvalidName as exc:
+            LOG.warning("join refused for instance %s: %s", request.instance_id, exc)
+            return self._refused(None, str(exc), "invalid-hostname")
+        except ProjectNotFound:
+            LOG.warning("join refused for instance %s: project %s unknown to keystone",
+                        request.instance_id, request.project_id)
+            return self._refused(None, "the instance's project is unknown", "unknown-project")
+        entry = self._show(fqdn, deadline)
+        if entry is None:
+            return self._create(request, fqdn, os_version, deadline)
+        return self._existing(request, fqdn, entry, deadline)
+
+    def fqdn(self, request: InstanceRequest) -> str:
+        """The IPA host name of an instance; InvalidName / ProjectNotFound if there is none."""
+        project = None
+        if self.settings.project_subdomain:
+            assert self._projects is not None
+            project = self._projects.name(request.project_id)
+        return naming.host_fqdn(request.hostname, self.settings.domain, project=project,
+                                normalize=self.settings.normalize_project)
+
+    def check_ipa(self) -> bool:
+        """Whether IPA answers an authenticated ping (for the healthcheck); never raises."""
+        try:
+            self._ipa.request("ping", deadline=min(self.settings.ipa_deadline, HEALTH_DEADLINE))
+        except Exception as exc:
+            LOG.warning("IPA health check failed: %s", type(exc).__name__)
+            return False
+        return True
+
+    # -- decision ----------------------------------------------------------
+
+    def _decide(self, request: InstanceRequest) -> tuple[bool, str | None]:
+        """(enroll?, nsosversion).  The image is only asked when it matters."""
+        choice = decision.instance_choice(request.metadata)
+        if choice is False:
+            return False, None
+        image_id = request.image_id or ""
+        properties: Mapping[str, str] = {}
+        if image_id and self._images is not None:
+            try:
+                properties = self._images.properties(image_id)
+            except LookupUnavailable:
+                if choice is None:
+                    raise  # the image decides: we cannot answer without it
+                # The instance asked itself; the OS name is a nicety.
+                LOG.warning("image %s: glance unavailable, enrolling without nsosversion",
+                            image_id)
+        wanted = decision.decide(request.metadata, properties)
+        return wanted.enroll, decision.os_version(properties)
+
+    # -- IPA ---------------------------------------------------------------
+
+    def _call(self, deadline: float, command: str, *args: Any, **options: Any) -> dict[str, Any]:
+        remaining = deadline - self._clock()
+        if remaining <= 0.001:
+            raise IPAUnavailable(
+                f"IPA time budget of {self.settings.ipa_deadline:g}s used up before {command}")
+        try:
+            return self._ipa.request(command, args, options, deadline=remaining)
+        except ipa_errors.IPAError:
+            raise
+        except ipa_errors.IPAClientError as exc:
+            # Transport, authentication and protocol failures: try again later.
+            raise IPAUnavailable(f"IPA {command} failed: {exc}") from None
+
+    def _show(self, fqdn: str, deadline: float) -> dict[str, Any] | None:
+        try:
+            answer = self._call(deadline, "host_show", fqdn, no_members=True)
+        except ipa_errors.NotFound:
+            return None
+        except ipa_errors.IPAError as exc:
+            raise _command_failed("host_show", exc) from None
+        entry = answer.get("result")
+        if not isinstance(entry, dict):
+            raise IPAUnavailable("IPA host_show: answer without a host entry")
+        return entry
+
+    def _create(
+        self, request: InstanceRequest, fqdn: str, os_version: str | None, deadline: float
+    ) -> JoinAnswer:
+        marker = Marker(request.instance_id, request.project_id, otp.new_nonce())
+        password = self._otp(fqdn, marker)
+        options: dict[str, Any] = {
+            "description": marker.format(),
+            "userpassword": password,
+            "force": True,  # the instance has no DNS record yet
+            "nshardwareplatform": HARDWARE_PLATFORM,
+            "no_members": True,
+        }
+        if os_version:
+            options["nsosversion"] = os_version
+        try:
+            self._call(deadline, "host_add", fqdn, **options)
+        except ipa_errors.DuplicateEntry as exc:
+            # A concurrent request (any replica) created it first, or our own
+            # first attempt landed and its retry collided with it.
+            entry = self._show(fqdn, deadline)
+            if entry is None:
+                raise IPAUnavailable(f"host {fqdn} vanished while being created") from None
+            found = parse(entry.get("description"))
+            if exc.attempts > 1 and found == marker:
+                self._audit("host-add", request, fqdn)
+            return self._existing(request, fqdn, entry, deadline)
+        except ipa_errors.ValidationError as exc:
+            LOG.warning("IPA refused host name %s for instance %s: %s", fqdn,
+                        request.instance_id, exc.message)
+            return self._refused(fqdn, f"IPA refused the host name {fqdn}", "ipa-rejected")
+        except ipa_errors.IPAError as exc:
+            raise _command_failed("host_add", exc) from None
+        self._audit("host-add", request, fqdn)
+        return JoinAnswer.issued(self.settings, fqdn, password)
+
+    def _existing(
+        self, request: InstanceRequest, fqdn: str, entry: Mapping[str, Any], deadline: float
+    ) -> JoinAnswer:
+        marker = parse(entry.get("description"))
+        if marker is None:
+            self._audit_refusal("foreign-host", request, fqdn, owner=None)
+            return self._refused(
+                fqdn, f"host {fqdn} already exists in IPA and was not created by novajoin",
+                "foreign-host")
+        if not marker.owned_by(request.instance_id) or marker.project_id != request.project_id:
+            self._audit_refusal("other-instance", request, fqdn, owner=marker)
+            return self._refused(
+                fqdn, f"host {fqdn} already exists in IPA and belongs to another instance",
+                "other-instance")
+        if entry.get("has_keytab"):
+            return JoinAnswer.enrolled(self.settings, fqdn)
+        if entry.get("has_password"):
+            return JoinAnswer.issued(self.settings, fqdn, self._otp(fqdn, marker))
+        return self._rekey(request, fqdn, entry, marker, deadline)
+
+    def _rekey(
+        self,
+        request: InstanceRequest,
+        fqdn: str,
+        entry: Mapping[str, Any],
+        old: Marker,
+        deadline: float,
+    ) -> JoinAnswer:
+        """Our host lost its keys (rebuild): start the next enrollment generation.
+
+        The next nonce is derived from the stored one, so concurrent re-keys
+        on any replica write the same password and hand out the same OTP.
+        """
+        marker = Marker(old.instance_id, old.project_id, otp.next_nonce(self._key, old.nonce))
+        password = self._otp(fqdn, marker)
+        try:
+            self._call(deadline, "host_mod", fqdn, userpassword=password, no_members=True,
+                       description=with_marker(entry.get("description"), marker))
+        except ipa_errors.ValidationError:
+            # Enrolled in the meantime ("Password cannot be set on enrolled host").
+            fresh = self._show(fqdn, deadline)
+            if fresh is not None and fresh.get("has_keytab"):
+                return JoinAnswer.enrolled(self.settings, fqdn)
+            raise IPAUnavailable(f"IPA refused a new password for host {fqdn}") from None
+        except ipa_errors.NotFound:
+            raise IPAUnavailable(f"host {fqdn} vanished while being re-keyed") from None
+        except ipa_errors.IPAError as exc:
+            raise _command_failed("host_mod", exc) from None
+        self._audit("host-rekey", request, fqdn)
+        return JoinAnswer.issued(self.settings, fqdn, password)
+
+    # -- helpers -----------------------------------------------------------
+
+    def _otp(self, fqdn: str, marker: Marker) -> str:
+        return otp.compute_otp(self._key, fqdn, marker.instance_id, marker.nonce,
+                               self.settings.otp_length)
+
+    def _refused(self, fqdn: str | None, error: str, reason: str) -> JoinAnswer:
+        return JoinAnswer.refused(self.settings, fqdn, error, reason)
+
+    @staticmethod
+    def _audit(action: str, request: InstanceRequest, fqdn: str) -> None:
+        AUDIT.info("action=%s instance=%s project=%s fqdn=%s", action, request.instance_id,
+                   request.project_id, fqdn)
+
+    @staticmethod
+    def _audit_refusal(
+        reason: str, request: InstanceRequest, fqdn: str, owner: Marker | None
+    ) -> None:
+        AUDIT.warning(
+            "action=refuse reason=%s instance=%s project=%s fqdn=%s owner_instance=%s "
+            "owner_project=%s", reason, request.instance_id, request.project_id, fqdn,
+            owner.instance_id if owner else "-", owner.project_id if owner else "-")
+
+
+def _command_failed(command: str, exc: ipa_errors.IPAError) -> IPACommandFailed:
+    LOG.error("IPA %s failed: %s (%s): %s", command, exc.name, exc.code, exc.message)
+    return IPACommandFailed(f"IPA {command} failed: {exc.name} ({exc.code})",
+                            ipa_error=f"{exc.name} ({exc.code})")
