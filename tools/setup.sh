@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev gcc python3-dev python3-venv)
+APT_PACKAGES=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev gcc python3-dev python3-venv curl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -32,11 +32,13 @@ if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
     .venv/bin/pip install -q --upgrade pip wheel
 fi
-# Re-install only when the project's metadata changed since the last install.
+# Re-install only when the project's metadata or the pins changed since the last install.
+# tools/constraints.txt pins every dependency to the versions the tests (and the
+# generated config/policy samples) were made with; refresh it with pip freeze.
 stamp=.venv/.novajoin-installed
-if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+if [[ ! -f $stamp || pyproject.toml -nt $stamp || tools/constraints.txt -nt $stamp ]]; then
     echo "setup: installing novajoin and its test extras into .venv (gssapi builds from source: ~1 min)"
-    if ! .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' >.venv/pip.log 2>&1; then
+    if ! .venv/bin/pip install -q --disable-pip-version-check -c tools/constraints.txt -e '.[test]' >.venv/pip.log 2>&1; then
         cat .venv/pip.log >&2
         echo "setup: pip install failed (log above, also in .venv/pip.log)" >&2
         exit 1

@@ -29,25 +29,21 @@ def test_readme_names_the_demo_and_the_test_command() -> None:
     assert "bash tools/test.sh" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_demo_runs_a_kerberos_round_trip_on_its_own_lab(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "NOVAJOIN_DEMO_DIR": str(tmp_path / "demo"),
-        "NOVAJOIN_DEMO_IPA_PORT": str(_free_port()),
-        "NOVAJOIN_DEMO_ADMIN_PORT": str(_free_port()),
-    }
-    # The demo must not lean on the test session's own realm.
-    env.pop("KRB5_CONFIG", None)
-    env.pop("KRB5_KDC_PROFILE", None)
+def test_demo_answers_the_documented_curl_request(tmp_path: Path) -> None:
+    """README command 1 on its own realm: server + simulator + KDC, then curl."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KRB5_CONFIG", "KRB5_KDC_PROFILE")}
+    demo = tmp_path / "demo"
     proc = subprocess.run(
-        ["bash", "tools/demo.sh", "--smoke"],
+        ["bash", "tools/demo.sh", "--smoke", "--dir", str(demo), "--port", str(_free_port()),
+         "--ipa-port", str(_free_port()), "--admin-port", str(_free_port())],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "the simulator is ready" in proc.stdout
-    assert "has_keytab=True" in proc.stdout
-    password = (tmp_path / "demo" / "krb5" / "admin.password").read_text().strip()
+    assert "asked again, same OTP: True" in proc.stdout
+    assert "enrolled=True, OTP given: False" in proc.stdout
+    assert "novajoin is ready" in proc.stdout
+    password = (demo / "krb5" / "admin.password").read_text().strip()
     assert password not in proc.stdout + proc.stderr
-    # The simulator and the KDC are gone once the demo exits.
-    lab_pid = (tmp_path / "demo" / "krb5" / "kdc.pid")
-    assert not lab_pid.exists()
+    # Everything the demo started is gone once it exits.
+    assert not (demo / "krb5" / "kdc.pid").exists()
+    assert not (demo / "fakeipa.json").exists()

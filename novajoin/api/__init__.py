@@ -1,0 +1,1 @@
+"""novajoin's REST service: nova's dynamic vendordata target."""

@@ -1,0 +1,21 @@
+"""Entry points for oslo-config-generator (``oslo.config.opts`` / ``.defaults``)."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from novajoin.conf import default, enrollment, ipa, service_credentials
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [
+        ("DEFAULT", default.list_opts() + ipa.list_opts() + enrollment.list_opts()),
+        (service_credentials.GROUP, service_credentials.list_opts()),
+    ]
+
+
+def set_defaults() -> None:
+    """Product defaults of library options, applied before the sample is written."""
+    from oslo_middleware.healthcheck import opts as hc_opts
+
+    cfg.set_defaults(hc_opts.HEALTHCHECK_OPTS, backends=["novajoin_ipa"])
