@@ -16,6 +16,9 @@ IPA round trips per ``join()`` (measured by tests/functional/test_join_service.p
 * keys revoked (rebuild): host_show + host_mod              = 2 calls, 1 write
 * invalid hostname, not requested:                            0 calls
 
+Identical requests that overlap in one process are coalesced
+(``singleflight``): the first makes these calls, the others share its answer.
+
 All IPA calls of one ``join()`` share ``settings.ipa_deadline`` (counted
 from the start of ``join()``), so nova (5 s read timeout) gets a 503 instead
 of a hang.  Every IPA change is one INFO line on the ``novajoin.audit``
@@ -43,6 +46,7 @@ from novajoin.join.errors import (
 from novajoin.join.lookups import ImageLookup, ProjectLookup
 from novajoin.join.marker import Marker, parse, valid_instance_id, valid_project_id, with_marker
 from novajoin.join.model import InstanceRequest, JoinAnswer, JoinSettings
+from novajoin.join.singleflight import FlightTimeout, SingleFlight
 
 LOG = logging.getLogger("novajoin.join")
 AUDIT = logging.getLogger("novajoin.audit")
@@ -79,6 +83,8 @@ class JoinService:
         self._images = images
         self._projects = projects
         self._clock = clock
+        # Overlapping identical requests in this process share one IPA round trip.
+        self._flights: SingleFlight[JoinAnswer] = SingleFlight()
 
     # -- public API --------------------------------------------------------
 
@@ -89,6 +95,16 @@ class JoinService:
         ``settings.ipa_deadline``, LookupUnavailable when glance/keystone
         cannot be asked; every refusal is a JoinAnswer.
         """
+        key = (request.instance_id, request.project_id, request.hostname, request.image_id,
+               tuple(sorted(request.metadata.items())))
+        try:
+            return self._flights.do(key, lambda: self._join(request),
+                                    timeout=self.settings.ipa_deadline)
+        except FlightTimeout:
+            raise IPAUnavailable("an identical request for this instance is still "
+                                 "waiting for IPA") from None
+
+    def _join(self, request: InstanceRequest) -> JoinAnswer:
         deadline = self._clock() + self.settings.ipa_deadline
         if not valid_instance_id(request.instance_id) or not valid_project_id(
             request.project_id

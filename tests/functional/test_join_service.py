@@ -195,16 +195,13 @@ def test_repeated_joins_same_otp_one_write(service, fake_ipa, caplog):
     fake_ipa.admin.enroll("boot1.example.test", otps.pop())
 
 
-def test_concurrent_first_requests_create_host_once(make_service, fake_ipa, caplog):
-    caplog.set_level(logging.INFO)
-    fake_ipa.admin.set_latency(0.02)
-    service = make_service()
-    req = request("storm1")
-    barrier = threading.Barrier(20)
+def _storm(services: list[Any], req: Any, threads: int) -> list[Any]:
+    """``threads`` simultaneous joins of one instance, spread over ``services``."""
+    barrier = threading.Barrier(threads)
     results: list[Any] = []
     lock = threading.Lock()
 
-    def worker() -> None:
+    def worker(service: Any) -> None:
         barrier.wait(timeout=10)
         try:
             outcome: Any = service.join(req)
@@ -213,13 +210,33 @@ def test_concurrent_first_requests_create_host_once(make_service, fake_ipa, capl
         with lock:
             results.append(outcome)
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for t in threads:
+    pool = [threading.Thread(target=worker, args=(services[i % len(services)],))
+            for i in range(threads)]
+    for t in pool:
         t.start()
-    for t in threads:
+    for t in pool:
         t.join(timeout=30)
-    assert len(results) == 20
+    assert len(results) == threads
     assert all(not isinstance(r, Exception) for r in results), results
+    return results
+
+
+def test_concurrent_requests_in_one_process_share_one_round_trip(make_service, fake_ipa):
+    fake_ipa.admin.set_latency(0.02)
+    results = _storm([make_service()], request("storm0"), 20)
+    otps = {r.otp for r in results}
+    assert len(otps) == 1 and None not in otps
+    # Coalesced: one show and one add for all twenty, no add race at all.
+    assert [c[0] for c in host_calls(fake_ipa)] == ["host_show", "host_add"]
+    fake_ipa.admin.enroll("storm0.example.test", otps.pop())
+
+
+def test_concurrent_first_requests_create_host_once(make_service, make_client, fake_ipa, caplog):
+    """Replicas (separate clients) racing on one new instance: one host, one OTP."""
+    caplog.set_level(logging.INFO)
+    fake_ipa.admin.set_latency(0.02)
+    replicas = [make_service(make_client()) for _ in range(10)]
+    results = _storm(replicas, request("storm1"), 20)
     otps = {r.otp for r in results}
     assert len(otps) == 1 and None not in otps
     adds = [c for c in host_calls(fake_ipa) if c[0] == "host_add"]
