@@ -68,3 +68,10 @@ __all__ = [
     "parse_flag",
     "verify_otp",
 ]
+
+# Instance lifecycle after enrollment (delete, rebuild) and DNS of its addresses.
+from novajoin.join.dns import DNSMarker
+from novajoin.join.hosts import OwnedHost, find_owned_hosts
+from novajoin.join.lifecycle import InstanceLifecycle, Outcome
+
+__all__ += ["DNSMarker", "InstanceLifecycle", "Outcome", "OwnedHost", "find_owned_hosts"]

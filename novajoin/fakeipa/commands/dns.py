@@ -221,8 +221,7 @@ def dnsrecord_add(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         if rzone is None:
             reason = (f'Cannot create reverse record for "{ip}": '
                       f"DNS reverse zone for IP address {ip} not found")
-            raise errors.IPAError(reason, data={"reason": reason}, code=4301,
-                                  name="NonFatalError")
+            raise errors.NonFatalError(reason, data={"reason": reason})
         rzone.records.setdefault(rrel, {}).setdefault("ptrrecord", []).append(target)
     return {"result": record_entry(ctx, zone, rel, p), "summary": None,
             "value": dns_name(rel, p)}
@@ -248,6 +247,8 @@ def dnsrecord_del(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
             "Command help may be consulted for all supported record types."
         )
     else:
+        # Check every value first: like an LDAP modify, IPA changes all or nothing.
+        matches: list[tuple[list[str], str]] = []
         for attr, values in wanted.items():
             have = record.get(attr, [])
             for value in values:
@@ -257,6 +258,9 @@ def dnsrecord_del(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
                         f"{_label(attr)} does not contain '{value}'",
                         data={"attr": _label(attr), "value": value},
                     )
+                matches.append((have, match))
+        for have, match in matches:
+            if match in have:
                 have.remove(match)
         if not any(record.values()) and rel != "@":
             del zone.records[rel]

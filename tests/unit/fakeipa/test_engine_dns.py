@@ -56,10 +56,10 @@ def test_record_add_del_a_and_aaaa(call) -> None:
 
 
 def test_create_reverse_and_ptr(call) -> None:
-    with pytest.raises(errors.IPAError) as exc:
+    with pytest.raises(errors.NonFatalError) as exc:
         call("dnsrecord_add", "example.test", "vm", arecord=["192.0.2.5"],
              a_extra_create_reverse=True)
-    assert exc.value.name == "NonFatalError" and "reverse zone" in exc.value.message
+    assert exc.value.code == 4304 and "reverse zone" in exc.value.message
     call("dnszone_add", REV4)
     call("dnsrecord_add", "example.test", "vm2", a_part_ip_address="192.0.2.6",
          a_extra_create_reverse=True)
@@ -83,3 +83,11 @@ def test_ipv6_reverse_zone(call) -> None:
     found = call("dnsrecord_find", zone)
     ptrs = [e for e in found["result"] if "ptrrecord" in e]
     assert ptrs[0]["ptrrecord"] == ["v6.example.test."]
+
+
+def test_record_del_changes_nothing_when_one_value_is_missing(call) -> None:
+    call("dnsrecord_add", "example.test", "pair", arecord=["192.0.2.1", "192.0.2.2"])
+    with pytest.raises(errors.AttrValueNotFound):
+        call("dnsrecord_del", "example.test", "pair", arecord=["192.0.2.1", "192.0.2.9"])
+    kept = call("dnsrecord_show", "example.test", "pair")["result"]["arecord"]
+    assert sorted(kept) == ["192.0.2.1", "192.0.2.2"]

@@ -1,0 +1,639 @@
+"""What happens in IPA after enrollment: instance delete and rebuild, and DNS for its addresses.
+
+Used by ``novajoin-notify`` (and later the reconciler); stateless, so any number of
+consumers can run these concurrently and a notification can be delivered twice or late.
+
+* Hosts are found by ownership (``hosts.find_owned_hosts``), never by re-deriving a
+  name from the instance's metadata: a host of another instance, or one novajoin did
+  not create, is never touched.
+* DNS records are removed only where a TXT marker (``dns.DNSMarker``) proves that
+  novajoin published that address for that instance; zones are looked up in IPA on
+  every operation (nothing cached across calls).
+* Writes are idempotent: "already there" (EmptyModlist, DuplicateEntry) and "already
+  gone" (NotFound, AttrValueNotFound, AlreadyInactive) count as done, so a duplicate
+  or out-of-order event ends with ``changed=False``.
+* Errors: transport, authentication and protocol failures raise ``IPAUnavailable``
+  (transient: retry later); any other IPA command error raises ``IPACommandFailed``.
+  All IPA calls of one operation share ``deadline`` seconds.
+* Every IPA change is one INFO line on the ``novajoin.audit`` logger (action,
+  instance, fqdn, ip); nothing secret exists in this module to log.
+
+IPA round trips per operation (reads are batched together, then all writes in one
+``batch``; measured from the simulator's call log by tests/functional/test_join_lifecycle.py):
+
+=============================================  ===========  =====================
+operation                                      round trips  of which write batches
+=============================================  ===========  =====================
+instance_deleted, no host owned (dup / early)  1            0
+instance_deleted, host owned                   3            1 (DNS + host_del)
+instance_rebuilt                               2            1 (host_disable)
+instance_rebuilt, no host owned                1            0
+floating_ip_associated / fixed_ips_created     3            1
+  ... duplicate (records already right)        2            0
+  ... no host owned by the instance            1            0
+floating_ip_disassociated                      3            1
+  ... nothing novajoin published for it        2            0
+port_deleted                                   3            1
+  ... nothing novajoin published for the port  2            0
+=============================================  ===========  =====================
+
+(1) ``batch[host_find, dnszone_find]`` — or ``dnszone_find`` alone when no instance is
+named; (2) one ``batch`` of ``dnsrecord_show`` / ``dnsrecord_find`` reads (one find per
+forward zone where an address or port must be searched); (3) one ``batch`` of writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from novajoin.ipa import BatchItem, IPAClient
+from novajoin.ipa import errors as ipa_errors
+from novajoin.join import dns
+from novajoin.join.errors import IPACommandFailed, IPAUnavailable
+from novajoin.join.hosts import OwnedHost, host_find_call, owned_hosts
+from novajoin.join.marker import valid_instance_id
+from novajoin.join.model import JoinSettings
+
+LOG = logging.getLogger("novajoin.join")
+AUDIT = logging.getLogger("novajoin.audit")
+
+DELETED = "deleted"
+DISABLED = "disabled"
+DNS_ADDED = "dns-added"
+DNS_REMOVED = "dns-removed"
+
+Call = tuple[str, list[Any], dict[str, Any]]
+
+_DONE_ADD = (ipa_errors.EmptyModlist, ipa_errors.DuplicateEntry)
+_DONE_DEL = (ipa_errors.NotFound, ipa_errors.AttrValueNotFound)
+_NO_RECORD = (ipa_errors.NotFound,)
+# An IPA without integrated DNS answers dnszone_find with NotFound ("DNS is not configured").
+_NO_DNS = (ipa_errors.NotFound, ipa_errors.CommandError)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an operation did; ``changed`` is False when there was nothing to do."""
+
+    action: str
+    changed: bool
+    detail: str = ""
+    round_trips: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One write of a batch and the audit line it earns when it changes something."""
+
+    call: Call
+    done: tuple[type[ipa_errors.IPAError], ...]
+    audit: str
+    instance: str
+    fqdn: str
+    ip: str = "-"
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One DNS record (all types of one name) as dnsrecord_show / _find render it."""
+
+    zone: str
+    rel: str
+    entry: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.zone if self.rel == "@" else f"{self.rel}.{self.zone}"
+
+    def values(self, attr: str) -> list[str]:
+        return dns.record_values(self.entry, attr)
+
+    def markers(self) -> list[tuple[str, dns.DNSMarker]]:
+        return dns.markers(self.values("txtrecord"))
+
+    def stored_address(self, address: str) -> str | None:
+        """The stored A/AAAA value equal to ``address`` (IPA deletes by exact value)."""
+        for value in self.values(dns.record_attr(address)):
+            if dns.same_address(value, address):
+                return value
+        return None
+
+
+class _Operation:
+    """The IPA round trips of one public operation, all within its deadline."""
+
+    def __init__(self, ipa: IPAClient, budget: float, clock: Callable[[], float]) -> None:
+        self._ipa = ipa
+        self._budget = budget
+        self._clock = clock
+        self._deadline = clock() + budget
+        self.round_trips = 0
+
+    def run(self, calls: Sequence[Call]) -> list[BatchItem]:
+        """One round trip: a plain request for one call, a ``batch`` for several."""
+        if not calls:
+            return []
+        remaining = self._deadline - self._clock()
+        first = calls[0][0]
+        if remaining <= 0.001:
+            raise IPAUnavailable(f"IPA time budget of {self._budget:g}s used up before {first}")
+        self.round_trips += 1
+        try:
+            if len(calls) == 1:
+                command, args, options = calls[0]
+                try:
+                    return [BatchItem(result=self._ipa.request(command, args, options,
+                                                               deadline=remaining))]
+                except ipa_errors.IPAError as exc:
+                    return [BatchItem(error=exc)]
+            return self._ipa.batch(calls, deadline=remaining)
+        except ipa_errors.IPAError as exc:  # the batch itself was refused
+            raise _command_failed("batch", exc) from None
+        except ipa_errors.IPAClientError as exc:
+            # Transport, authentication and protocol failures: try again later.
+            what = first if len(calls) == 1 else "batch"
+            raise IPAUnavailable(f"IPA {what} failed: {exc}") from None
+
+
+def _command_failed(command: str, exc: ipa_errors.IPAError) -> IPACommandFailed:
+    LOG.error("IPA %s failed: %s (%s): %s", command, exc.name, exc.code, exc.message)
+    return IPACommandFailed(f"IPA {command} failed: {exc.name} ({exc.code})",
+                            ipa_error=f"{exc.name} ({exc.code})")
+
+
+def _result(
+    item: BatchItem, command: str, done: tuple[type[ipa_errors.IPAError], ...] = ()
+) -> dict[str, Any] | None:
+    """The item's result; None for an error that means "already done"; else raise."""
+    if item.error is None:
+        return item.result or {}
+    if done and isinstance(item.error, done):
+        return None
+    raise _command_failed(command, item.error)
+
+
+class InstanceLifecycle:
+    """Instance delete / rebuild and floating / fixed IP DNS, acting only on what novajoin owns."""
+
+    def __init__(
+        self,
+        ipa: IPAClient,
+        settings: JoinSettings,
+        *,
+        deadline: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if deadline <= 0:
+            raise ValueError("deadline must be positive")
+        self._ipa = ipa
+        self.settings = settings
+        self.deadline = deadline
+        self._clock = clock
+
+    # -- instance events -----------------------------------------------------------------
+
+    def instance_deleted(self, instance_id: str) -> Outcome:
+        """Remove every host novajoin owns for this instance, with its DNS and services.
+
+        Found by ownership in IPA, never by names derived from the deleted instance's
+        metadata.  The records novajoin published for the host (TXT marker, A/AAAA,
+        PTR) are removed, then ``host_del(updatedns=True)`` removes the host, its
+        services and its remaining A/AAAA/SSHFP/PTR.  NotFound = done; a duplicate or
+        early delete finds no host and returns ``changed=False`` without writing.
+        """
+        if not self._valid_instance(instance_id):
+            return Outcome(DELETED, False, "malformed instance id")
+        instance_id = instance_id.lower()
+        op = self._operation()
+        hosts, zones = self._hosts_and_zones(op, instance_id)
+        if not hosts:
+            LOG.info("instance %s deleted: no host in IPA is owned by it, nothing to do",
+                     instance_id)
+            return Outcome(DELETED, False, f"no host in IPA is owned by instance {instance_id}",
+                           op.round_trips)
+        records = self._host_records(op, hosts, zones)
+        writes: list[_Write] = []
+        for host in hosts:
+            record = records.get(host.fqdn)
+            if record is not None:
+                writes.extend(self._unpublish_writes(
+                    record, lambda m: m.instance_id == instance_id, zones))
+            writes.append(_Write(("host_del", [host.fqdn], {"updatedns": True}),
+                                 (ipa_errors.NotFound,), "host-del", instance_id, host.fqdn))
+        changed = self._write(op, writes)
+        names = ", ".join(h.fqdn for h in hosts)
+        detail = f"removed {names}" if changed else f"{names} already gone"
+        return Outcome(DELETED, bool(changed), detail, op.round_trips)
+
+    def instance_rebuilt(self, instance_id: str) -> Outcome:
+        """Revoke the keys of the owned host (``host_disable``) so it enrolls again.
+
+        The rebuilt instance then gets a new OTP through the REST path (JoinService
+        re-keys an owned host that has neither keytab nor password).  AlreadyInactive
+        (no keys to revoke) and NotFound count as done.
+        """
+        if not self._valid_instance(instance_id):
+            return Outcome(DISABLED, False, "malformed instance id")
+        op = self._operation()
+        [item] = op.run([host_find_call(instance_id)])
+        answer = _result(item, "host_find")
+        assert answer is not None
+        hosts = owned_hosts(answer, instance_id)
+        if not hosts:
+            LOG.info("instance %s rebuilt: no host in IPA is owned by it, nothing to revoke",
+                     instance_id)
+            return Outcome(DISABLED, False, f"no host in IPA is owned by instance {instance_id}",
+                           op.round_trips)
+        writes = [_Write(("host_disable", [h.fqdn], {}),
+                         (ipa_errors.AlreadyInactive, ipa_errors.NotFound), "host-disable",
+                         instance_id, h.fqdn) for h in hosts]
+        changed = self._write(op, writes)
+        names = ", ".join(h.fqdn for h in hosts)
+        detail = f"keys of {names} revoked" if changed else f"{names} had no keys to revoke"
+        return Outcome(DISABLED, bool(changed), detail, op.round_trips)
+
+    # -- addresses -----------------------------------------------------------------------
+
+    def floating_ip_associated(
+        self, instance_id: str, address: str, *, port_id: str | None = None
+    ) -> Outcome:
+        """Publish A/AAAA + PTR + TXT marker for a floating IP on the instance's host name.
+
+        Stale novajoin publications of the same address on other names (a floating IP
+        moved between instances without a disassociate event) are removed.
+        """
+        return self._publish(instance_id, [address], port_id, dns.FLOATING)
+
+    def fixed_ips_created(self, instance_id: str, addresses: Sequence[str]) -> Outcome:
+        """Publish the instance's fixed IPs like floating ones (``kind=fixed``, no port)."""
+        return self._publish(instance_id, list(addresses), None, dns.FIXED)
+
+    def floating_ip_disassociated(self, address: str, *, port_id: str | None = None) -> Outcome:
+        """Remove what novajoin published for this floating IP (and port, when given).
+
+        Records are found with ``dnsrecord_find(zone, arecord=address)`` in every forward
+        zone; only names whose TXT marker names this address (kind floating, and this
+        port when given) are changed.  Nothing found (e.g. disassociate delivered before
+        associate) returns ``changed=False``.
+        """
+        try:
+            address = dns.normalize_address(address)
+        except ValueError:
+            return self._refused(DNS_REMOVED, "not an IP address")
+        if port_id is not None and not dns.valid_port_id(port_id):
+            return self._refused(DNS_REMOVED, "malformed port id")
+
+        def owned(m: dns.DNSMarker) -> bool:
+            return (m.kind == dns.FLOATING and m.address == address
+                    and (port_id is None or m.port_id == port_id))
+
+        attr = dns.record_attr(address)
+        return self._unpublish(lambda zone: ("dnsrecord_find", [zone], {attr: [address]}),
+                               owned, f"floating IP {address}")
+
+    def port_deleted(self, port_id: str, instance_id: str | None) -> Outcome:
+        """Remove the records novajoin published through a deleted port.
+
+        neutron disassociates a deleted port's floating IPs without a floatingip
+        notification; the TXT markers carry the port id, so the records are found by
+        searching the markers (``dnsrecord_find`` criteria ``port=<id>``) and checked
+        exactly (and against ``instance_id`` when given).
+        """
+        if not dns.valid_port_id(port_id):
+            return self._refused(DNS_REMOVED, "malformed port id")
+        if instance_id is not None and not valid_instance_id(instance_id):
+            return self._refused(DNS_REMOVED, "malformed instance id")
+        instance = instance_id.lower() if instance_id else None
+
+        def owned(m: dns.DNSMarker) -> bool:
+            return m.port_id == port_id and (instance is None or m.instance_id == instance)
+
+        return self._unpublish(lambda zone: ("dnsrecord_find", [zone, f"port={port_id}"], {}),
+                               owned, f"port {port_id}")
+
+    # -- publishing ----------------------------------------------------------------------
+
+    def _publish(
+        self, instance_id: str, addresses: list[str], port_id: str | None, kind: str
+    ) -> Outcome:
+        if not self._valid_instance(instance_id):
+            return Outcome(DNS_ADDED, False, "malformed instance id")
+        if port_id is not None and not dns.valid_port_id(port_id):
+            return self._refused(DNS_ADDED, "malformed port id")
+        try:
+            wanted = [dns.DNSMarker(instance_id, a, port_id, kind) for a in addresses]
+        except ValueError:
+            return self._refused(DNS_ADDED, "not an IP address")
+        wanted = list(dict.fromkeys(wanted))
+        if not wanted:
+            return Outcome(DNS_ADDED, False, "no address given")
+        op = self._operation()
+        hosts, zones = self._hosts_and_zones(op, instance_id)
+        what = ", ".join(m.address for m in wanted)
+        if not hosts:
+            LOG.info("instance %s: no host in IPA is owned by it; DNS for %s not published",
+                     instance_id, what)
+            return Outcome(DNS_ADDED, False,
+                           f"no host in IPA is owned by instance {instance_id} (not enrolled "
+                           "through novajoin, or already deleted)", op.round_trips)
+        targets = [(h, z) for h in hosts if (z := self._zone_of(h, zones)) is not None]
+        if not targets:
+            return Outcome(DNS_ADDED, False, "no IPA DNS zone contains the host name",
+                           op.round_trips)
+        reverse = self._reverse_zones([m.address for m in wanted], zones)
+        forward = sorted(z for z in zones if not dns.is_reverse_zone(z))
+
+        # Round trip 2: the host names' records, every name holding each address, PTRs.
+        reads: list[Call] = [("dnsrecord_show", [z, dns.relative_name(h.fqdn, z)], {})
+                             for h, z in targets]
+        for m in wanted:
+            reads += [("dnsrecord_find", [z], {m.record_attr: [m.address]}) for z in forward]
+        ptr_reads = [(m.address, reverse[m.address]) for m in wanted if reverse[m.address]]
+        reads += [("dnsrecord_show", [rz, dns.relative_name(dns.reverse_name(a), rz)], {})
+                  for a, rz in ptr_reads]
+        items = iter(op.run(reads))
+        own = {h.fqdn: self._shown(next(items), z, dns.relative_name(h.fqdn, z))
+               for h, z in targets}
+        holders = {m.address: [r for z in forward for r in self._found(next(items), z)]
+                   for m in wanted}
+        ptrs = {a: (self._shown(next(items), rz, dns.relative_name(dns.reverse_name(a), rz))
+                    or _Record(rz, dns.relative_name(dns.reverse_name(a), rz), {}))
+                for a, rz in ptr_reads}
+
+        own_names = {dns.absolute(h.fqdn) for h, _ in targets}
+        removals: list[_Write] = []
+        additions: list[_Write] = []
+        for m in wanted:
+            for record in holders[m.address]:
+                if record.name in own_names:
+                    continue
+                removals += self._takeover_writes(record, m, ptrs.get(m.address))
+            for host, zone in targets:
+                rel = dns.relative_name(host.fqdn, zone)
+                record = own[host.fqdn] or _Record(zone, rel, {})
+                additions += self._add_writes(record, host, m, ptrs.get(m.address))
+        changed = self._write(op, removals + additions)
+        names = ", ".join(h.fqdn for h, _ in targets)
+        detail = (f"{what} published for {names}" if changed
+                  else f"{what} already published for {names}")
+        if len(ptr_reads) < len(wanted):
+            detail += " (no reverse zone for some addresses: forward records only)"
+        return Outcome(DNS_ADDED, bool(changed), detail, op.round_trips)
+
+    def _add_writes(
+        self, record: _Record, host: OwnedHost, want: dns.DNSMarker, ptr: _Record | None
+    ) -> list[_Write]:
+        """What is missing on the host's own name (and its PTR) for one address."""
+        writes: list[_Write] = []
+        ip, instance = want.address, want.instance_id
+        stale = [v for v, m in record.markers() if m.address == ip and m != want]
+        if stale:  # e.g. the same address, now through another port
+            writes.append(_Write(("dnsrecord_del", [record.zone, record.rel],
+                                  {"txtrecord": stale}), _DONE_DEL, "dns-del-marker",
+                                 instance, host.fqdn, ip))
+        options: dict[str, Any] = {}
+        if record.stored_address(ip) is None:
+            options[want.record_attr] = [ip]
+        if want.format() not in record.values("txtrecord"):
+            options["txtrecord"] = [want.format()]
+        if options:
+            # A/AAAA and its marker in one command: IPA applies both or neither.
+            writes.append(_Write(("dnsrecord_add", [record.zone, record.rel], options),
+                                 _DONE_ADD, "dns-add", instance, host.fqdn, ip))
+        target = dns.absolute(host.fqdn)
+        if ptr is not None and target not in {dns.absolute(v) for v in ptr.values("ptrrecord")}:
+            writes.append(_Write(("dnsrecord_add", [ptr.zone, ptr.rel], {"ptrrecord": [target]}),
+                                 _DONE_ADD, "dns-add-ptr", instance, host.fqdn, ip))
+        return writes
+
+    def _takeover_writes(
+        self, record: _Record, want: dns.DNSMarker, ptr: _Record | None
+    ) -> list[_Write]:
+        """Remove novajoin's earlier publication of ``want.address`` on another name."""
+        ip = want.address
+        mine = [(v, m) for v, m in record.markers() if m.address == ip]
+        if not mine:
+            return []  # not published by novajoin: never touched
+        writes: list[_Write] = []
+        previous = mine[0][1].instance_id
+        if ptr is not None:
+            for value in ptr.values("ptrrecord"):
+                if dns.absolute(value) == record.name:
+                    writes.append(_Write(("dnsrecord_del", [ptr.zone, ptr.rel],
+                                          {"ptrrecord": [value]}), _DONE_DEL, "dns-del-ptr",
+                                         previous, record.name.rstrip("."), ip))
+        options: dict[str, Any] = {"txtrecord": [v for v, _ in mine]}
+        stored = record.stored_address(ip)
+        if stored is not None:
+            options[want.record_attr] = [stored]
+        writes.append(_Write(("dnsrecord_del", [record.zone, record.rel], options), _DONE_DEL,
+                             "dns-del", previous, record.name.rstrip("."), ip))
+        return writes
+
+    # -- unpublishing --------------------------------------------------------------------
+
+    def _unpublish(
+        self,
+        search: Callable[[str], Call],
+        owned: Callable[[dns.DNSMarker], bool],
+        what: str,
+    ) -> Outcome:
+        op = self._operation()
+        [item] = op.run([_zone_find_call()])
+        zones = _zones(_result(item, "dnszone_find", _NO_DNS) or {})
+        forward = sorted(z for z in zones if not dns.is_reverse_zone(z))
+        if not forward:
+            return Outcome(DNS_REMOVED, False, "IPA has no forward DNS zone", op.round_trips)
+        found = op.run([search(z) for z in forward])
+        writes: list[_Write] = []
+        for zone, entry in zip(forward, found, strict=True):
+            for record in self._found(entry, zone):
+                writes += self._unpublish_writes(record, owned, zones)
+        if not writes:
+            LOG.info("DNS for %s: nothing published by novajoin, nothing to remove", what)
+            return Outcome(DNS_REMOVED, False, f"no record published by novajoin for {what}",
+                           op.round_trips)
+        changed = self._write(op, writes)
+        detail = f"records for {what} removed" if changed else f"records for {what} already gone"
+        return Outcome(DNS_REMOVED, bool(changed), detail, op.round_trips)
+
+    def _unpublish_writes(
+        self, record: _Record, owned: Callable[[dns.DNSMarker], bool], zones: list[str]
+    ) -> list[_Write]:
+        """Delete the markers ``owned`` selects on one name, their A/AAAA and PTRs.
+
+        An address still claimed by another marker on the same name keeps its A/AAAA.
+        PTR deletes are blind (value = this name): NotFound / AttrValueNotFound = done.
+        The forward delete comes last, so the TXT proof stays until everything else went.
+        """
+        markers = record.markers()
+        selected = [(v, m) for v, m in markers if owned(m)]
+        if not selected:
+            return []
+        kept = {m.address for v, m in markers if not owned(m)}
+        fqdn = record.name.rstrip(".")
+        writes: list[_Write] = []
+        options: dict[str, Any] = {"txtrecord": [v for v, _ in selected]}
+        for address in sorted({m.address for _, m in selected} - kept):
+            instance = next(m.instance_id for _, m in selected if m.address == address)
+            stored = record.stored_address(address)
+            if stored is not None:
+                options.setdefault(dns.record_attr(address), []).append(stored)
+            rzone = dns.reverse_zone(address, zones)
+            if rzone is not None:
+                rel = dns.relative_name(dns.reverse_name(address), rzone)
+                writes.append(_Write(("dnsrecord_del", [rzone, rel], {"ptrrecord": [record.name]}),
+                                     _DONE_DEL, "dns-del-ptr", instance, fqdn, address))
+        first = selected[0][1]
+        ips = ",".join(sorted({m.address for _, m in selected}))
+        writes.append(_Write(("dnsrecord_del", [record.zone, record.rel], options), _DONE_DEL,
+                             "dns-del", first.instance_id, fqdn, ips))
+        return writes
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _hosts_and_zones(
+        self, op: _Operation, instance_id: str
+    ) -> tuple[list[OwnedHost], list[str]]:
+        """Round trip 1: the instance's owned hosts and IPA's DNS zones, in one batch."""
+        find, zone_find = op.run([host_find_call(instance_id), _zone_find_call()])
+        answer = _result(find, "host_find")
+        assert answer is not None
+        hosts = owned_hosts(answer, instance_id)
+        # No DNS in this IPA (zone_find refused, e.g. DNS not installed) is no reason
+        # to keep a host of a deleted instance.
+        zones_answer = _result(zone_find, "dnszone_find", _NO_DNS)
+        return hosts, _zones(zones_answer or {})
+
+    def _host_records(
+        self, op: _Operation, hosts: list[OwnedHost], zones: list[str]
+    ) -> dict[str, _Record]:
+        """Round trip 2 of a delete: the DNS record of each host's own name."""
+        targets = [(h, z) for h in hosts if (z := self._zone_of(h, zones, warn=False))]
+        items = op.run([("dnsrecord_show", [z, dns.relative_name(h.fqdn, z)], {})
+                        for h, z in targets])
+        records: dict[str, _Record] = {}
+        for (host, zone), item in zip(targets, items, strict=True):
+            record = self._shown(item, zone, dns.relative_name(host.fqdn, zone))
+            if record is not None:
+                records[host.fqdn] = record
+        return records
+
+    @staticmethod
+    def _shown(item: BatchItem, zone: str, rel: str) -> _Record | None:
+        entry = _result(item, "dnsrecord_show", _NO_RECORD)
+        if entry is None:
+            return None
+        result = entry.get("result")
+        if not isinstance(result, dict):
+            raise IPAUnavailable("IPA dnsrecord_show: answer without a record")
+        return _Record(zone, rel, result)
+
+    @staticmethod
+    def _found(item: BatchItem, zone: str) -> list[_Record]:
+        answer = _result(item, "dnsrecord_find", _NO_RECORD)
+        if answer is None:
+            return []  # the zone went away meanwhile
+        entries = answer.get("result")
+        if not isinstance(entries, list):
+            raise IPAUnavailable("IPA dnsrecord_find: answer without a result list")
+        records = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            names = dns.record_values(entry, "idnsname")
+            if names:
+                records.append(_Record(zone, _relative(names[0], zone), entry))
+        return records
+
+    @staticmethod
+    def _zone_of(host: OwnedHost, zones: list[str], *, warn: bool = True) -> str | None:
+        zone = dns.forward_zone(host.fqdn, zones)
+        if zone is None and warn:
+            LOG.warning("no IPA DNS zone contains %s: its DNS records cannot be managed",
+                        host.fqdn)
+        return zone
+
+    @staticmethod
+    def _reverse_zones(addresses: Iterable[str], zones: list[str]) -> dict[str, str | None]:
+        found = {a: dns.reverse_zone(a, zones) for a in addresses}
+        missing = sorted(a for a, z in found.items() if z is None)
+        if missing:
+            LOG.warning("no reverse DNS zone in IPA for %s: publishing forward records only",
+                        ", ".join(missing))
+        return found
+
+    # -- writes --------------------------------------------------------------------------
+
+    def _write(self, op: _Operation, writes: list[_Write]) -> int:
+        """One round trip for all writes; returns how many changed something."""
+        items = op.run([w.call for w in writes])
+        changed = 0
+        failure: IPACommandFailed | None = None
+        for write, item in zip(writes, items, strict=True):
+            try:
+                result = _result(item, write.call[0], write.done)
+            except IPACommandFailed as exc:
+                failure = failure or exc  # audit the other items first
+                continue
+            if result is None:
+                # "Already done" after a resend: our first attempt most likely did it.
+                if item.error is None or item.error.attempts <= 1:
+                    continue
+                AUDIT.info("action=%s instance=%s fqdn=%s ip=%s resent=%d", write.audit,
+                           write.instance, write.fqdn, write.ip, item.error.attempts)
+                changed += 1
+                continue
+            changed += 1
+            AUDIT.info("action=%s instance=%s fqdn=%s ip=%s", write.audit, write.instance,
+                       write.fqdn, write.ip)
+        if failure is not None:
+            raise failure
+        return changed
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _operation(self) -> _Operation:
+        return _Operation(self._ipa, self.deadline, self._clock)
+
+    @staticmethod
+    def _valid_instance(instance_id: str) -> bool:
+        if valid_instance_id(instance_id):
+            return True
+        LOG.warning("ignoring an event with a malformed instance id")
+        return False
+
+    @staticmethod
+    def _refused(action: str, why: str) -> Outcome:
+        LOG.warning("ignoring a DNS event: %s", why)
+        return Outcome(action, False, why)
+
+
+def _zone_find_call() -> Call:
+    # sizelimit 0: every zone (IPA's default limit would hide zones past 100).
+    return ("dnszone_find", [], {"pkey_only": True, "sizelimit": 0})
+
+
+def _zones(answer: dict[str, Any]) -> list[str]:
+    entries = answer.get("result") or []
+    if answer.get("truncated"):
+        LOG.warning("IPA truncated the DNS zone list: some zones may be missed")
+    zones = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict):
+            zones += [dns.absolute(v) for v in dns.record_values(entry, "idnsname")]
+    return zones
+
+
+def _relative(name: str, zone: str) -> str:
+    """A record name as IPA renders it (relative, "@", or absolute) made relative to ``zone``."""
+    name = name.strip().lower()
+    if name == "@" or dns.absolute(name) == zone:
+        return "@"
+    if name.endswith("."):
+        return dns.relative_name(name, zone)
+    return name
