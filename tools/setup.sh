@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev gcc python3-dev python3-venv curl)
+APT_PACKAGES=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev gcc python3-dev python3-venv curl shellcheck)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -6,6 +6,16 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 
 .venv/bin/ruff check novajoin tests
+
+# The notification tests need the real RabbitMQ on 127.0.0.1:5672 (guest/guest).
+if ! .venv/bin/python -c 'from novajoin.testing import rabbit; raise SystemExit(0 if rabbit.answers() else 1)'; then
+    echo "test: RabbitMQ is not answering on 127.0.0.1:5672; starting rabbitmq-server -detached (waiting up to 60 s)" >&2
+    if ! .venv/bin/python -c 'from novajoin.testing import rabbit; rabbit.ensure_rabbitmq(60)'; then
+        echo "test: RabbitMQ did not start on 127.0.0.1:5672; the notification tests cannot run" >&2
+        exit 1
+    fi
+    echo "test: RabbitMQ is up" >&2
+fi
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

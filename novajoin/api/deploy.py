@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from paste import deploy as paste_deploy
 
 from novajoin.api import errors, handler
 from novajoin.api import policy as api_policy
+from novajoin.conf import clients
 from novajoin.conf import default as default_opts
 
 LOG = logging.getLogger("novajoin.api")
@@ -38,8 +38,8 @@ DEFAULT_PASTE = Path(__file__).with_name("join-api-paste.ini")
 WSGIApp = errors.WSGIApp
 
 
-class ConfigError(Exception):
-    """The configuration cannot make a working service (message says what to fix)."""
+# Shared with the other entry points; kept under this name for callers of the API.
+ConfigError = clients.ConfigError
 
 
 @dataclass
@@ -112,61 +112,23 @@ def build_context(conf: cfg.ConfigOpts, join_service: Any = None) -> AppContext:
 
 def build_join_service(conf: cfg.ConfigOpts) -> tuple[Any, list[Callable[[], None]]]:
     """The real JoinService: IPA client (Kerberos keytab), look-ups, OTP key."""
-    from novajoin.ipa import IPAClient, IPAServer, KerberosAuth
     from novajoin.join.errors import OTPKeyError
-    from novajoin.join.model import JoinSettings
     from novajoin.join.otp import load_otp_key
     from novajoin.join.service import JoinService
 
-    if not conf.url:
-        raise ConfigError("[DEFAULT] url must name at least one IPA server")
-    if not conf.domain:
-        raise ConfigError("[DEFAULT] domain must be set (the DNS domain of the instances)")
-    domain = conf.domain.strip().rstrip(".").lower()
-    realm = (conf.realm or domain).upper()
-    principal = conf.principal or f"nova/{socket.getfqdn().lower()}@{realm}"
-    try:
-        servers = [IPAServer(url, name=conf.ipa_server_name or "") for url in conf.url]
-    except ValueError as exc:
-        raise ConfigError(f"[DEFAULT] url: {exc}") from None
+    settings, servers, principal = clients.build_settings(conf)
     try:
         otp_key = load_otp_key(conf.otp_key_file)
     except OTPKeyError as exc:
         raise ConfigError(str(exc)) from None
-    cafile = conf.cafile if conf.cafile and os.path.exists(conf.cafile) else None
-    if conf.cafile and cafile is None and any(s.secure for s in servers):
-        raise ConfigError(f"[DEFAULT] cafile {conf.cafile} does not exist")
-    ipa = IPAClient(
-        servers,
-        auth=KerberosAuth(principal, conf.keytab),
-        ca_file=cafile,
-        timeout=conf.ipa_timeout,
-        connect_retries=conf.connect_retries,
-        deadline=conf.ipa_deadline,
-    )
-    settings = JoinSettings(
-        domain=domain,
-        realm=realm,
-        ipa_server=servers[0].name,
-        project_subdomain=conf.project_subdomain,
-        normalize_project=conf.normalize_project,
-        image_cache_ttl=conf.image_cache_ttl,
-        otp_length=conf.otp_length,
-        ipa_deadline=conf.ipa_deadline,
-    )
+    ipa = clients.build_ipa_client(conf, servers, principal)
     images, projects = build_lookups(conf, settings)
     try:
         service = JoinService(ipa, settings, otp_key=otp_key, images=images, projects=projects)
     except ValueError as exc:
         ipa.close()
         raise ConfigError(str(exc)) from None
-    LOG.info(
-        "IPA %s as %s, domain %s, realm %s",
-        ", ".join(s.url for s in servers),
-        principal,
-        domain,
-        realm,
-    )
+    clients.log_identity(servers, principal, settings)
     return service, [ipa.close]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from novajoin.conf import default, enrollment, ipa, service_credentials
+from novajoin.conf import default, enrollment, ipa, notify, service_credentials
 
 DEFAULT_CONFIG_FILE = "/etc/novajoin/join.conf"
 PROJECT = "novajoin"
@@ -27,6 +27,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     ipa.register_opts(conf)
     enrollment.register_opts(conf)
     service_credentials.register_opts(conf)
+    notify.register_opts(conf)
     set_lib_defaults(conf)
 
 
@@ -39,6 +40,17 @@ def set_lib_defaults(conf: cfg.ConfigOpts) -> None:
     conf.set_default("backends", ["novajoin_ipa"], group="healthcheck")
 
 
+# httpx logs every request at INFO: one line per IPA call is noise in production.
+QUIET_LOGGERS = ("httpx=WARNING", "httpcore=WARNING")
+
+
+def set_log_defaults() -> None:
+    """Product defaults of oslo.log's default_log_levels (also shown in the sample)."""
+    levels = logging.get_default_log_levels()
+    extra = [q for q in QUIET_LOGGERS if q not in levels]
+    logging.set_defaults(default_log_levels=[*levels, *extra])
+
+
 def load(
     argv: Sequence[str] | None = None,
     *,
@@ -49,6 +61,7 @@ def load(
     conf = cfg.ConfigOpts()
     register_opts(conf)
     logging.register_options(conf)
+    set_log_defaults()
     if config_files is None:
         config_files = [DEFAULT_CONFIG_FILE] if os.path.exists(DEFAULT_CONFIG_FILE) else []
     conf(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from novajoin.conf import default, enrollment, ipa, service_credentials
+from novajoin.conf import default, enrollment, ipa, notify, service_credentials
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [
         ("DEFAULT", default.list_opts() + ipa.list_opts() + enrollment.list_opts()),
         (service_credentials.GROUP, service_credentials.list_opts()),
+        (notify.GROUP, notify.list_opts()),
     ]
 
 
@@ -19,3 +20,6 @@ def set_defaults() -> None:
     from oslo_middleware.healthcheck import opts as hc_opts
 
     cfg.set_defaults(hc_opts.HEALTHCHECK_OPTS, backends=["novajoin_ipa"])
+    from novajoin.conf import set_log_defaults
+
+    set_log_defaults()
