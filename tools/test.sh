@@ -16,6 +16,20 @@ if ! .venv/bin/python -c 'from novajoin.testing import rabbit; raise SystemExit(
     fi
     echo "test: RabbitMQ is up" >&2
 fi
+# The reconciler tests need the real Redis on 127.0.0.1:6379 (tooz coordination).
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "test: Redis is not answering on 127.0.0.1:6379; starting redis-server" >&2
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+        --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    for _ in $(seq 1 50); do
+        redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+        echo "test: Redis did not start on 127.0.0.1:6379; the reconciler tests cannot run" >&2
+        exit 1
+    fi
+fi
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

@@ -16,6 +16,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from novajoin.conf import default, enrollment, ipa, notify, service_credentials
+from novajoin.conf import reconcile as reconcile_opts
 
 DEFAULT_CONFIG_FILE = "/etc/novajoin/join.conf"
 PROJECT = "novajoin"
@@ -28,6 +29,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     enrollment.register_opts(conf)
     service_credentials.register_opts(conf)
     notify.register_opts(conf)
+    reconcile_opts.register_opts(conf)
     set_lib_defaults(conf)
 
 

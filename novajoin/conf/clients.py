@@ -34,6 +34,7 @@ def check_required(conf: cfg.ConfigOpts) -> None:
 
 def build_settings(conf: cfg.ConfigOpts) -> tuple[JoinSettings, list[IPAServer], str]:
     """JoinSettings, the IPA servers and the principal novajoin authenticates as."""
+    from novajoin.conf import projects
     from novajoin.ipa import IPAServer
     from novajoin.join.model import JoinSettings
 
@@ -54,6 +55,7 @@ def build_settings(conf: cfg.ConfigOpts) -> tuple[JoinSettings, list[IPAServer],
         image_cache_ttl=conf.image_cache_ttl,
         otp_length=conf.otp_length,
         ipa_deadline=conf.ipa_deadline,
+        placement=projects.build_policy(conf),
     )
     return settings, servers, principal
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from novajoin.conf import default, enrollment, ipa, notify, service_credentials
+from novajoin.conf import default, enrollment, ipa, notify, projects, service_credentials
+from novajoin.conf import reconcile as reconcile_opts
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
@@ -12,6 +13,8 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("DEFAULT", default.list_opts() + ipa.list_opts() + enrollment.list_opts()),
         (service_credentials.GROUP, service_credentials.list_opts()),
         (notify.GROUP, notify.list_opts()),
+        (projects.SAMPLE_GROUP, projects.list_opts()),
+        (reconcile_opts.GROUP, reconcile_opts.list_opts()),
     ]
 
 

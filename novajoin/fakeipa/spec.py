@@ -162,6 +162,8 @@ _DEFS: dict[str, tuple[str, str]] = {
                   "enroll_by_user* not_enroll_by_user* man_by_host* not_man_by_host* man_host* "
                   f"not_man_host* no_members:f=1 {_VER}"),
     "host_disable": ("fqdn@hostname", _VER),
+    "host_add_managedby": ("fqdn@hostname", f"{_OUT} host* no_members:f {_VER}"),
+    "host_remove_managedby": ("fqdn@hostname", f"{_OUT} host* no_members:f {_VER}"),
     "service_add": ("krbcanonicalname:P@canonical_principal",
                     f"{_ADDMOD} {_OUT} {_TKT} force:f ipakrbauthzdata*:e.pac "
                     "krbprincipalauthind*:e.authind no_members:f skip_host_check:f "

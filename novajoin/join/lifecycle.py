@@ -25,7 +25,11 @@ IPA round trips per operation (reads are batched together, then all writes in on
 operation                                      round trips  of which write batches
 =============================================  ===========  =====================
 instance_deleted, no host owned (dup / early)  1            0
-instance_deleted, host owned                   3            1 (DNS + host_del)
+instance_deleted, host owned                   3            1 (DNS, services, host_del)
+  ... a shared subhost/service lost its link   5            2 (+ re-read, sweep)
+instance_updated, nothing asked in metadata    0            0
+instance_updated, something missing            3            1
+instance_updated, all in place                 2            0
 instance_rebuilt                               2            1 (host_disable)
 instance_rebuilt, no host owned                1            0
 floating_ip_associated / fixed_ips_created     3            1
@@ -39,24 +43,27 @@ port_deleted                                   3            1
 
 (1) ``batch[host_find, dnszone_find]`` — or ``dnszone_find`` alone when no instance is
 named; (2) one ``batch`` of ``dnsrecord_show`` / ``dnsrecord_find`` reads (one find per
-forward zone where an address or port must be searched); (3) one ``batch`` of writes.
+forward zone where an address or port must be searched; for a delete also the subhosts and
+services the host manages, ``man_by_host``); (3) one ``batch`` of writes.  Managed
+services and subhosts: see ``novajoin.join.services`` (ownership by subhost marker and
+IPA's ``managedby``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from novajoin.ipa import BatchItem, IPAClient
 from novajoin.ipa import errors as ipa_errors
-from novajoin.join import dns
+from novajoin.join import dns, placement, services
 from novajoin.join.errors import IPACommandFailed, IPAUnavailable
 from novajoin.join.hosts import OwnedHost, host_find_call, owned_hosts
 from novajoin.join.marker import valid_instance_id
-from novajoin.join.model import JoinSettings
+from novajoin.join.model import ItemError, JoinSettings
 
 LOG = logging.getLogger("novajoin.join")
 AUDIT = logging.getLogger("novajoin.audit")
@@ -65,6 +72,7 @@ DELETED = "deleted"
 DISABLED = "disabled"
 DNS_ADDED = "dns-added"
 DNS_REMOVED = "dns-removed"
+SERVICES_ADDED = "services-added"
 
 Call = tuple[str, list[Any], dict[str, Any]]
 
@@ -215,8 +223,8 @@ class InstanceLifecycle:
                      instance_id)
             return Outcome(DELETED, False, f"no host in IPA is owned by instance {instance_id}",
                            op.round_trips)
-        records = self._host_records(op, hosts, zones)
-        writes: list[_Write] = []
+        records, owned_writes, shared = self._host_records(op, hosts, zones, instance_id)
+        writes: list[_Write] = list(owned_writes)  # subhosts / services first
         for host in hosts:
             record = records.get(host.fqdn)
             if record is not None:
@@ -225,6 +233,11 @@ class InstanceLifecycle:
             writes.append(_Write(("host_del", [host.fqdn], {"updatedns": True}),
                                  (ipa_errors.NotFound,), "host-del", instance_id, host.fqdn))
         changed = self._write(op, writes)
+        if shared:
+            # Unlinked from objects other hosts still managed: re-read them and delete
+            # those nobody manages any more (e.g. the other instance went meanwhile).
+            sweep = services.sweep(shared, op.run(shared))
+            changed += self._write(op, [self._as_write(w, instance_id) for w in sweep])
         names = ", ".join(h.fqdn for h in hosts)
         detail = f"removed {names}" if changed else f"{names} already gone"
         return Outcome(DELETED, bool(changed), detail, op.round_trips)
@@ -255,6 +268,102 @@ class InstanceLifecycle:
         names = ", ".join(h.fqdn for h in hosts)
         detail = f"keys of {names} revoked" if changed else f"{names} had no keys to revoke"
         return Outcome(DISABLED, bool(changed), detail, op.round_trips)
+
+    def instance_updated(
+        self, instance_id: str, metadata: Mapping[str, object]
+    ) -> Outcome:
+        """Add the managed services, host classes and hostgroups the metadata now asks for.
+
+        Only additions: a service that disappeared from the metadata stays until the
+        instance is deleted.  Update notifications are delivered out of order and
+        retried, so a stale update could remove a service a newer one asked for (and
+        the instance may still be using its keytab); additions are idempotent in any
+        order.  The host is found by ownership; its project is the one in its marker.
+        No IPA call at all when the metadata asks for none of these.
+        """
+        if not self._valid_instance(instance_id):
+            return Outcome(SERVICES_ADDED, False, "malformed instance id")
+        instance_id = instance_id.lower()
+        if not services.requested(metadata) and not placement.requested(metadata):
+            return Outcome(SERVICES_ADDED, False, "no managed service or placement asked for")
+        op = self._operation()
+        command, args, options = host_find_call(instance_id)
+        [item] = op.run([(command, args, {**options, "no_members": False})])
+        answer = _result(item, "host_find")
+        assert answer is not None
+        hosts = owned_hosts(answer, instance_id)
+        if not hosts:
+            return Outcome(SERVICES_ADDED, False,
+                           f"no host in IPA is owned by instance {instance_id}", op.round_trips)
+        entries = {h.fqdn: e for e in answer.get("result") or []
+                   if isinstance(e, Mapping) for h in hosts
+                   if h.fqdn in [str(v).lower() for v in (e.get("fqdn") or [])]}
+        wanted = [self._wanted(h, metadata) for h in hosts]
+        reads = [services.read_calls(w) for w in wanted]
+        items = op.run([c for r in reads for c in r])
+        writes: list[_Write] = []
+        errors: list[ItemError] = []
+        created: list[tuple[services.Wanted, list[str]]] = []
+        start = 0
+        for want, calls in zip(wanted, reads, strict=True):
+            seen = services.observe(want, items[start:start + len(calls)])
+            start += len(calls)
+            plan = services.plan(want, entries.get(want.fqdn), seen)
+            writes += [self._as_write(w, instance_id) for w in plan.writes]
+            errors += plan.errors
+            if plan.created:
+                created.append((want, plan.created))
+        raced: set[str] = set()
+        changed = self._write_checked(op, writes, errors, raced)
+        for want, subs in created:  # subhosts another request created first: whose?
+            subs = [s for s in subs if s in raced]
+            if subs:
+                undo, lost = services.undo_foreign(want, subs,
+                                                   op.run(services.verify_calls(subs)))
+                errors += lost
+                self._write_checked(op, [self._as_write(w, instance_id) for w in undo],
+                                    errors, raced)
+        for error in errors:
+            LOG.warning("instance %s: metadata item %s not applied: %s", instance_id,
+                        error.item, error.error)
+        detail = "applied" if changed else "already in place"
+        if errors:
+            detail += f"; {len(errors)} item(s) refused"
+        return Outcome(SERVICES_ADDED, bool(changed), detail, op.round_trips)
+
+    def _wanted(self, host: OwnedHost, metadata: Mapping[str, object]) -> services.Wanted:
+        project = host.marker.project_id
+        requests, errors = services.parse(metadata, hostname=host.fqdn,
+                                          domain=self.settings.domain,
+                                          realm=self.settings.realm)
+        chosen = placement.Placement()
+        if placement.requested(metadata):
+            policy = self.settings.placement
+            # By project id only: the listener has no keystone look-up.
+            chosen = placement.decide(metadata, policy.rule_for(project) if policy else None)
+        return services.Wanted(host.fqdn, project, host.marker.instance_id,
+                               self.settings.realm, tuple(requests), chosen, tuple(errors))
+
+    def _write_checked(self, op: _Operation, writes: list[_Write],
+                       errors: list[ItemError], raced: set[str]) -> int:
+        """One batch of additive writes; item failures become errors, not exceptions.
+
+        ``raced`` receives the subhosts whose creation found them already there.
+        """
+        changed = 0
+        for write, item in zip(writes, op.run([w.call for w in writes]), strict=True):
+            done, error = services.check(
+                services.Write(write.call, write.fqdn, write.audit, write.fqdn, write.done),
+                item)
+            if error:
+                errors.append(ItemError(write.call[1][0], error))
+            elif not done and write.audit == "subhost-add":
+                raced.add(write.fqdn)
+            elif done:
+                changed += 1
+                AUDIT.info("action=%s instance=%s fqdn=%s ip=-", write.audit, write.instance,
+                           write.fqdn)
+        return changed
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -510,18 +619,33 @@ class InstanceLifecycle:
         return hosts, _zones(zones_answer or {})
 
     def _host_records(
-        self, op: _Operation, hosts: list[OwnedHost], zones: list[str]
-    ) -> dict[str, _Record]:
-        """Round trip 2 of a delete: the DNS record of each host's own name."""
+        self, op: _Operation, hosts: list[OwnedHost], zones: list[str], instance_id: str
+    ) -> tuple[dict[str, _Record], list[_Write], list[Call]]:
+        """Round trip 2 of a delete: each host's DNS record, and what the hosts manage.
+
+        Returns the records, the writes that remove the subhosts and services only these
+        hosts manage (or just their links), and the reads of what stays shared.
+        """
         targets = [(h, z) for h in hosts if (z := self._zone_of(h, zones, warn=False))]
-        items = op.run([("dnsrecord_show", [z, dns.relative_name(h.fqdn, z)], {})
-                        for h, z in targets])
+        reads: list[Call] = [("dnsrecord_show", [z, dns.relative_name(h.fqdn, z)], {})
+                             for h, z in targets]
+        reads += services.cleanup_calls([h.fqdn for h in hosts])
+        items = op.run(reads)
         records: dict[str, _Record] = {}
-        for (host, zone), item in zip(targets, items, strict=True):
+        for (host, zone), item in zip(targets, items[:len(targets)], strict=True):
             record = self._shown(item, zone, dns.relative_name(host.fqdn, zone))
             if record is not None:
                 records[host.fqdn] = record
-        return records
+        host_item, service_item = items[len(targets):]
+        host_answer = _result(host_item, "host_find") or {}
+        service_answer = _result(service_item, "service_find") or {}
+        planned, shared = services.cleanup([h.fqdn for h in hosts], host_answer,
+                                           service_answer)
+        return records, [self._as_write(w, instance_id) for w in planned], shared
+
+    @staticmethod
+    def _as_write(write: services.Write, instance_id: str) -> _Write:
+        return _Write(write.call, write.done, write.audit, instance_id, write.target)
 
     @staticmethod
     def _shown(item: BatchItem, zone: str, rel: str) -> _Record | None:

@@ -120,3 +120,61 @@ def with_marker(description: object, marker: Marker) -> str:
     others = [line.strip() for line in _lines(description)
               if PREFIX not in line and line.strip()]
     return "\n".join([marker.format(), *others])
+
+
+# -- subhosts ------------------------------------------------------------------------------
+#
+# A subhost is a host novajoin creates for a managed service's name (a VIP such as
+# ``HTTP/overcloud.internalapi.example.test``), not for an instance.  Its marker says
+# novajoin created it, for which project, and which instance asked first:
+#
+#     novajoin:subhost:v1 project=<project-id> creator=<instance uuid>
+#
+# The prefix differs from PREFIX on purpose: ``parse`` never reads a subhost as an
+# instance's host, so no instance can obtain an OTP for it and no instance delete
+# removes it by mistake.  Which hosts manage a subhost *now* is IPA's own ``managedby``
+# attribute (added and removed atomically per value by host_add_managedby /
+# host_remove_managedby), not a list in the description: a description rewritten by
+# concurrent replicas would lose updates.
+
+SUBHOST_PREFIX = "novajoin:subhost:v1"
+
+
+@dataclass(frozen=True)
+class SubhostMarker:
+    """The project a novajoin subhost belongs to, and the instance that created it."""
+
+    project_id: str
+    creator: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "creator", self.creator.lower())
+        if not valid_project_id(self.project_id):
+            raise ValueError("subhost marker project has an invalid value")
+        if not valid_instance_id(self.creator):
+            raise ValueError("subhost marker creator has an invalid value")
+
+    def format(self) -> str:
+        return f"{SUBHOST_PREFIX} project={self.project_id} creator={self.creator}"
+
+
+def parse_subhost(description: object) -> SubhostMarker | None:
+    """The subhost marker of a host's description, or None if absent or ambiguous."""
+    found: set[SubhostMarker] = set()
+    for line in _lines(description):
+        if SUBHOST_PREFIX not in line:
+            continue
+        words = line.split()
+        if not words or words[0] != SUBHOST_PREFIX:
+            return None
+        fields: dict[str, str] = {}
+        for word in words[1:]:
+            match = _FIELD.fullmatch(word)
+            if match is None or match.group(1) in fields:
+                return None
+            fields[match.group(1)] = match.group(2)
+        try:
+            found.add(SubhostMarker(fields["project"], fields["creator"]))
+        except (KeyError, ValueError):
+            return None
+    return found.pop() if len(found) == 1 else None

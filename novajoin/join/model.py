@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from novajoin.join.placement import PlacementPolicy
 
 # JoinAnswer.status values: one per shape of the answer nova receives.
 NOT_REQUESTED = "not-requested"
@@ -37,6 +41,33 @@ class JoinSettings:
     image_cache_ttl: float = 300.0
     otp_length: int = 32
     ipa_deadline: float = 4.0
+    # Which projects may ask for which host classes / hostgroups (default: none).
+    placement: PlacementPolicy | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """One metadata item novajoin could not apply (the enrollment itself goes on).
+
+    ``item`` names the metadata key (or ``key:value`` part) the instance sent,
+    ``error`` says why, in words an instance owner can act on.
+    """
+
+    item: str
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"item": self.item, "error": self.error}
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What was applied besides the host itself: managed services and placement."""
+
+    services: tuple[str, ...] = ()
+    hostgroups: tuple[str, ...] = ()
+    hostclass: tuple[str, ...] = ()
+    errors: tuple[ItemError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,7 @@ class JoinAnswer:
     otp: str | None = field(default=None, repr=False)
     error: str | None = None
     reason: str | None = None
+    extras: Extras = field(default_factory=Extras)
 
     @classmethod
     def not_requested(cls) -> JoinAnswer:
@@ -79,6 +111,9 @@ class JoinAnswer:
         return cls(status=REFUSED, hostname=fqdn, krb_realm=settings.realm, error=error,
                    reason=reason)
 
+    def with_extras(self, extras: Extras) -> JoinAnswer:
+        return replace(self, extras=extras)
+
     def to_json(self) -> dict[str, object]:
         if self.status == NOT_REQUESTED:
             return {}
@@ -93,5 +128,15 @@ class JoinAnswer:
             body["ipaotp"] = self.otp
         else:
             body["enrolled"] = True
+        # Present only when the instance asked for them (the plain answer is unchanged).
+        extras = self.extras
+        if extras.services:
+            body["services"] = list(extras.services)
+        if extras.hostgroups:
+            body["hostgroups"] = list(extras.hostgroups)
+        if extras.hostclass:
+            body["hostclass"] = list(extras.hostclass)
+        if extras.errors:
+            body["errors"] = [e.to_json() for e in extras.errors]
         return body
 

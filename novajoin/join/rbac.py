@@ -50,6 +50,8 @@ CUSTOM_PERMISSIONS: tuple[Permission, ...] = (
     Permission("Nova: Modify host password", "host", ("write",), ("userpassword",)),
     Permission("Nova: Modify host userclass", "host", ("write",), ("userclass",)),
     Permission("Nova: Modify service managedBy", "service", ("write",), ("managedby",)),
+    # VIP subhosts of managed services are managed by the instances' hosts.
+    Permission("Nova: Modify host managedBy", "host", ("write",), ("managedby",)),
     Permission("Nova: Modify hostgroup membership", "hostgroup", ("write",), ("member",)),
 )
 

@@ -16,6 +16,13 @@ IPA round trips per ``join()`` (measured by tests/functional/test_join_service.p
 * keys revoked (rebuild): host_show + host_mod              = 2 calls, 1 write
 * invalid hostname, not requested:                            0 calls
 
+With managed services, host classes or hostgroups in the metadata
+(``novajoin.join.services`` / ``placement``), the first host_show becomes one
+``batch`` that also reads every subhost, service and hostgroup named; a first
+request is batch + host_add + one batch of the missing writes (3 round trips),
+a repeat request one batch and no write.  Per-item problems are answered in
+``errors``, never as a failed enrollment.
+
 Identical requests that overlap in one process are coalesced
 (``singleflight``): the first makes these calls, the others share its answer.
 
@@ -33,9 +40,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from novajoin.ipa import IPAClient
+from novajoin.ipa import BatchItem, IPAClient
 from novajoin.ipa import errors as ipa_errors
-from novajoin.join import decision, naming, otp
+from novajoin.join import decision, naming, otp, placement, services
 from novajoin.join.errors import (
     InvalidName,
     IPACommandFailed,
@@ -45,7 +52,15 @@ from novajoin.join.errors import (
 )
 from novajoin.join.lookups import ImageLookup, ProjectLookup
 from novajoin.join.marker import Marker, parse, valid_instance_id, valid_project_id, with_marker
-from novajoin.join.model import InstanceRequest, JoinAnswer, JoinSettings
+from novajoin.join.model import (
+    ENROLLED,
+    OTP_ISSUED,
+    Extras,
+    InstanceRequest,
+    ItemError,
+    JoinAnswer,
+    JoinSettings,
+)
 from novajoin.join.singleflight import FlightTimeout, SingleFlight
 
 LOG = logging.getLogger("novajoin.join")
@@ -125,10 +140,30 @@ class JoinService:
             LOG.warning("join refused for instance %s: project %s unknown to keystone",
                         request.instance_id, request.project_id)
             return self._refused(None, "the instance's project is unknown", "unknown-project")
-        entry = self._show(fqdn, deadline)
+        wanted = self._wanted(request, fqdn)
+        if wanted is None or wanted.empty:
+            entry = self._show(fqdn, deadline)
+            if entry is None:
+                answer = self._create(request, fqdn, os_version, deadline)
+            else:
+                answer = self._existing(request, fqdn, entry, deadline)
+            if wanted is not None and answer.status in (OTP_ISSUED, ENROLLED):
+                errors = [*wanted.errors, *wanted.placement.errors]
+                self._log_errors(request, errors)
+                answer = answer.with_extras(Extras(errors=tuple(errors)))
+            return answer
+        # Services / placement asked for: one batch reads the host and all they touch.
+        entry, seen = self._read(fqdn, wanted, deadline)
         if entry is None:
-            return self._create(request, fqdn, os_version, deadline)
-        return self._existing(request, fqdn, entry, deadline)
+            answer = self._create(request, fqdn, os_version, deadline,
+                                  classes=wanted.placement.classes)
+            host = None  # created with its classes; or raced, then re-read without members
+        else:
+            answer = self._existing(request, fqdn, entry, deadline)
+            host = entry
+        if answer.status not in (OTP_ISSUED, ENROLLED):
+            return answer  # refused: nothing is done for a host that is not the instance's
+        return answer.with_extras(self._apply(request, wanted, host, seen, deadline))
 
     def fqdn(self, request: InstanceRequest) -> str:
         """The IPA host name of an instance; InvalidName / ProjectNotFound if there is none."""
@@ -197,7 +232,8 @@ class JoinService:
         return entry
 
     def _create(
-        self, request: InstanceRequest, fqdn: str, os_version: str | None, deadline: float
+        self, request: InstanceRequest, fqdn: str, os_version: str | None, deadline: float,
+        *, classes: tuple[str, ...] = (),
     ) -> JoinAnswer:
         marker = Marker(request.instance_id, request.project_id, otp.new_nonce())
         password = self._otp(fqdn, marker)
@@ -210,6 +246,8 @@ class JoinService:
         }
         if os_version:
             options["nsosversion"] = os_version
+        if classes:
+            options["userclass"] = list(classes)  # automember rules see it at creation
         try:
             self._call(deadline, "host_add", fqdn, **options)
         except ipa_errors.DuplicateEntry as exc:
@@ -281,6 +319,147 @@ class JoinService:
             raise _command_failed("host_mod", exc) from None
         self._audit("host-rekey", request, fqdn)
         return JoinAnswer.issued(self.settings, fqdn, password)
+
+    # -- managed services and placement -------------------------------------
+
+    def _wanted(self, request: InstanceRequest, fqdn: str) -> services.Wanted | None:
+        """What the metadata asks for besides the host (None: nothing), validated."""
+        metadata = request.metadata
+        asks_services = services.requested(metadata)
+        asks_placement = placement.requested(metadata)
+        if not asks_services and not asks_placement:
+            return None
+        requests: list[services.ServiceRequest] = []
+        errors: list[ItemError] = []
+        if asks_services:
+            requests, errors = services.parse(metadata, hostname=fqdn,
+                                              domain=self.settings.domain,
+                                              realm=self.settings.realm)
+        chosen = placement.Placement()
+        if asks_placement:
+            rule = self._rule(request.project_id, errors)
+            chosen = placement.decide(metadata, rule)
+        return services.Wanted(fqdn, request.project_id, request.instance_id,
+                               self.settings.realm, tuple(requests), chosen, tuple(errors))
+
+    def _rule(self, project_id: str, errors: list[ItemError]) -> placement.ProjectRule | None:
+        policy = self.settings.placement
+        if policy is None:
+            return None
+        rule = policy.rule_for(project_id)
+        if rule is not None or not policy.needs_name(project_id) or self._projects is None:
+            return rule
+        try:
+            name = self._projects.name(project_id)
+        except (LookupUnavailable, ProjectNotFound):
+            # Refused now, applied by a later request (nova asks again and again).
+            errors.append(ItemError("project", "the project's name could not be looked up"))
+            return None
+        return policy.rule_for(project_id, name)
+
+    def _read(
+        self, fqdn: str, wanted: services.Wanted, deadline: float
+    ) -> tuple[dict[str, Any] | None, services.Observed]:
+        """Round trip 1: the host (with its hostgroups when asked) and what ``wanted`` names."""
+        calls: list[services.Call] = [
+            ("host_show", [fqdn], {"no_members": not wanted.placement.hostgroups})]
+        calls += services.read_calls(wanted)
+        items = self._batch(deadline, calls)
+        first = items[0]
+        entry: dict[str, Any] | None
+        if isinstance(first.error, ipa_errors.NotFound):
+            entry = None
+        elif first.error is not None:
+            raise _command_failed("host_show", first.error) from None
+        else:
+            entry = (first.result or {}).get("result")
+            if not isinstance(entry, dict):
+                raise IPAUnavailable("IPA host_show: answer without a host entry")
+        return entry, services.observe(wanted, items[1:])
+
+    def _apply(
+        self,
+        request: InstanceRequest,
+        wanted: services.Wanted,
+        host: dict[str, Any] | None,
+        seen: services.Observed,
+        deadline: float,
+    ) -> Extras:
+        """One batch with only what IPA lacks (none on a repeat request); each item checked."""
+        plan = services.plan(wanted, host, seen)
+        errors = list(plan.errors)
+        failed: set[str] = set()  # subjects (principal, subhost, group) not in place
+        try:
+            results = self._batch(deadline, [w.call for w in plan.writes])
+            raced = []
+            for write, item in zip(plan.writes, results, strict=True):
+                changed, error = services.check(write, item)
+                if error:
+                    errors.append(ItemError(write.item, error))
+                    failed.add(write.subject)
+                elif changed:
+                    self._audit(write.audit, request, write.target)
+                elif write.audit == "subhost-add":
+                    raced.append(write.call[1][0])  # someone else created it first
+            if raced:
+                lost = self._verify_subhosts(request, wanted, raced, deadline)
+                errors += lost
+                failed |= {r.host for r in wanted.services if r.item in {e.item for e in lost}}
+        except IPAUnavailable as exc:
+            LOG.warning("instance %s: managed services and placement not applied: %s",
+                        request.instance_id, exc)
+            errors.append(ItemError("services", "IPA was unavailable; a later request "
+                                    "applies them"))
+            self._log_errors(request, errors[:-1])
+            return Extras(errors=tuple(errors))
+        principals = tuple(wanted.canonical(r) for r in plan.services
+                           if r.principal not in failed and r.host not in failed)
+        groups = tuple(g for g in plan.hostgroups if f"hostgroup:{g}" not in failed)
+        classes = tuple(plan.classes) if "hostclass" not in failed else ()
+        self._log_errors(request, errors)
+        return Extras(principals, groups, classes, tuple(errors))
+
+    def _verify_subhosts(
+        self, request: InstanceRequest, wanted: services.Wanted, raced: list[str],
+        deadline: float,
+    ) -> list[ItemError]:
+        """A subhost created concurrently must be of our project, else our links go."""
+        items = self._batch(deadline, services.verify_calls(raced))
+        writes, errors = services.undo_foreign(wanted, raced, items)
+        for write, item in zip(writes, self._batch(deadline, [w.call for w in writes]),
+                               strict=True):
+            if services.check(write, item)[0]:
+                self._audit(write.audit, request, write.target)
+        return errors
+
+    def _batch(self, deadline: float, calls: list[services.Call]) -> list[BatchItem]:
+        """One round trip: a plain request for one call, a ``batch`` for several."""
+        if not calls:
+            return []
+        remaining = deadline - self._clock()
+        if remaining <= 0.001:
+            raise IPAUnavailable(
+                f"IPA time budget of {self.settings.ipa_deadline:g}s used up before "
+                f"{calls[0][0]}")
+        try:
+            if len(calls) == 1:
+                command, args, options = calls[0]
+                try:
+                    return [BatchItem(result=self._ipa.request(command, args, options,
+                                                               deadline=remaining))]
+                except ipa_errors.IPAError as exc:
+                    return [BatchItem(error=exc)]
+            return self._ipa.batch(calls, deadline=remaining)
+        except ipa_errors.IPAError as exc:
+            raise _command_failed("batch", exc) from None
+        except ipa_errors.IPAClientError as exc:
+            raise IPAUnavailable(f"IPA {calls[0][0]} failed: {exc}") from None
+
+    @staticmethod
+    def _log_errors(request: InstanceRequest, errors: list[ItemError]) -> None:
+        for error in errors:
+            LOG.warning("instance %s: metadata item %s not applied: %s",
+                        request.instance_id, error.item, error.error)
 
     # -- helpers -----------------------------------------------------------
 

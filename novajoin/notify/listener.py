@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import oslo_messaging
+import oslo_messaging.opts
 from oslo_config import cfg
 
 from novajoin.conf import clients
@@ -127,6 +128,8 @@ class NotifyService:
             raise clients.ConfigError("[notify] nova_exchange and neutron_exchange are both empty")
         self.targets = targets_of(self.handlers)
         self._own_transport = transport is None
+        if transport is None:
+            share_the_queue(conf, group.executor_threads)
         self.transport = transport or oslo_messaging.get_notification_transport(conf)
         self.endpoints = [Endpoint(h, self.delivery) for h in self.handlers]
         self.pool = group.pool
@@ -174,6 +177,19 @@ class NotifyService:
                 close()
             except Exception:  # shutting down: log and carry on
                 LOG.exception("error while closing")
+
+
+def share_the_queue(conf: cfg.ConfigOpts, threads: int) -> None:
+    """Default RabbitMQ's prefetch to our worker count (the operator's value wins).
+
+    With oslo.messaging's default (0, unlimited) the broker hands every waiting
+    message to the first consumer: other novajoin-notify replicas on the pool
+    stay idle, and during an IPA outage all messages sit unacked on one node.
+    """
+    for group, opts in oslo_messaging.opts.list_opts():
+        if group == "oslo_messaging_rabbit":
+            conf.register_opts(opts, group=group)
+            conf.set_default("rabbit_qos_prefetch_count", threads, group=group)
 
 
 def build_service(conf: cfg.ConfigOpts, *, transport: Any = None) -> NotifyService:

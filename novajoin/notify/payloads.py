@@ -88,11 +88,32 @@ def versioned_ip_addresses(payload: object) -> list[str]:
                               "ip_addresses[].address") for item in items)
 
 
+def versioned_metadata(payload: object) -> dict[str, str]:
+    return metadata(versioned_data(payload).get("metadata"))
+
+
+def metadata(value: object) -> dict[str, str]:
+    """An instance's metadata (a dict of str; older legacy payloads: [{key, value}])."""
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        pairs = [mapping(v, "metadata[]") for v in value]
+        value = {p.get("key"): p.get("value") for p in pairs}
+    body = mapping(value, "metadata")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in body.items()):
+        raise Poison("metadata is not a map of strings")
+    return dict(body)
+
+
 # --- nova legacy -----------------------------------------------------------------
 
 
 def legacy_instance_id(payload: object) -> str:
     return instance_id(mapping(payload, "payload").get("instance_id"), "instance_id")
+
+
+def legacy_metadata(payload: object) -> dict[str, str]:
+    return metadata(mapping(payload, "payload").get("metadata"))
 
 
 def legacy_fixed_ips(payload: object) -> list[str]:

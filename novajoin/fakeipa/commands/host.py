@@ -13,6 +13,9 @@ from typing import Any
 
 from novajoin.fakeipa.commands import dns
 from novajoin.fakeipa.commands._common import (
+    ALREADY_MEMBER,
+    NO_SUCH_ENTRY,
+    NOT_MEMBER,
     Ctx,
     apply_attr_options,
     command,
@@ -21,6 +24,7 @@ from novajoin.fakeipa.commands._common import (
     equal_filters,
     find_result,
     matches,
+    member_failed,
     not_found,
     render,
     set_attrs,
@@ -156,6 +160,11 @@ def host_mod(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if wants_password:
         host.password = random_password or p["userpassword"]
         changed = True
+    elif "userpassword" in p and p["userpassword"] is None and host.password is not None:
+        # An empty value deletes the attribute, as for any LDAPUpdate option:
+        # the one-time password is withdrawn.
+        host.password = None
+        changed = True
     if not changed:
         raise empty_modlist()
     entry = host_entry(ctx, host, p)
@@ -280,3 +289,33 @@ def enroll(ctx: Ctx, fqdn: str, otp: str) -> dict[str, Any]:
 
 def normalize(fqdn: str) -> str:
     return fqdn.lower().rstrip(".")
+
+
+def _managedby(ctx: Ctx, p: dict[str, Any], *, add: bool) -> dict[str, Any]:
+    """IPA's LDAPAddMember / LDAPRemoveMember on ``managedby`` (``allow_same``: a host
+    may be named as its own manager)."""
+    host = get_host(ctx, p["fqdn"])
+    failed = member_failed(["host"], "managedby")
+    completed = 0
+    for name in p.get("host") or ():
+        fqdn = normalize(name)
+        if fqdn not in ctx.state.hosts:
+            failed["managedby"]["host"].append([name, NO_SUCH_ENTRY])
+        elif add and fqdn in host.managedby:
+            failed["managedby"]["host"].append([name, ALREADY_MEMBER])
+        elif not add and fqdn not in host.managedby:
+            failed["managedby"]["host"].append([name, NOT_MEMBER])
+        else:
+            (host.managedby.add if add else host.managedby.discard)(fqdn)
+            completed += 1
+    return {"result": host_entry(ctx, host, p), "failed": failed, "completed": completed}
+
+
+@command("host_add_managedby")
+def host_add_managedby(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    return _managedby(ctx, p, add=True)
+
+
+@command("host_remove_managedby")
+def host_remove_managedby(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    return _managedby(ctx, p, add=False)

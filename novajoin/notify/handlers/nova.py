@@ -1,5 +1,10 @@
 """nova's instance events (legacy and versioned) and nova-network's floating IPs.
 
+Update (``instance.update`` / ``compute.instance.update``): managed services, host
+classes and hostgroups that appeared in the metadata are added; nothing is removed
+(see ``InstanceLifecycle.instance_updated``).  Updates whose metadata asks for none of
+them cost no IPA call.
+
 Rebuild: keys are revoked on ``rebuild.start`` only.  nova builds the new
 config drive (asking novajoin-server for vendordata) and boots the new image
 between start and end; the host must be disabled by then so that the
@@ -22,11 +27,13 @@ LOG = logging.getLogger("novajoin.notify")
 LEGACY_DELETE = "compute.instance.delete.end"
 LEGACY_REBUILD = "compute.instance.rebuild.start"
 LEGACY_CREATE = "compute.instance.create.end"
+LEGACY_UPDATE = "compute.instance.update"
 NETWORK_FIP_ASSOCIATE = "network.floating_ip.associate"
 NETWORK_FIP_DISASSOCIATE = "network.floating_ip.disassociate"
 VERSIONED_DELETE = "instance.delete.end"
 VERSIONED_REBUILD = "instance.rebuild.start"
 VERSIONED_CREATE = "instance.create.end"
+VERSIONED_UPDATE = "instance.update"
 
 
 class NovaHandler(NotificationHandler):
@@ -56,6 +63,7 @@ class NovaHandler(NotificationHandler):
         if self.legacy:
             self._table[LEGACY_DELETE] = self._legacy_delete
             self._table[LEGACY_REBUILD] = self._legacy_rebuild
+            self._table[LEGACY_UPDATE] = self._legacy_update
             self._table[NETWORK_FIP_ASSOCIATE] = self._network_fip_associate
             self._table[NETWORK_FIP_DISASSOCIATE] = self._network_fip_disassociate
             if manage_fixed_ip_dns:
@@ -63,6 +71,7 @@ class NovaHandler(NotificationHandler):
         if self.versioned:
             self._table[VERSIONED_DELETE] = self._versioned_delete
             self._table[VERSIONED_REBUILD] = self._versioned_rebuild
+            self._table[VERSIONED_UPDATE] = self._versioned_update
             if manage_fixed_ip_dns:
                 self._table[VERSIONED_CREATE] = self._versioned_create
 
@@ -100,6 +109,10 @@ class NovaHandler(NotificationHandler):
             return None
         return self.lifecycle.fixed_ips_created(instance_id, addresses)
 
+    def _legacy_update(self, payload: Any) -> Outcome:
+        return self.lifecycle.instance_updated(payloads.legacy_instance_id(payload),
+                                               payloads.legacy_metadata(payload))
+
     def _network_fip_associate(self, payload: Any) -> Outcome:
         instance_id, address = payloads.legacy_floating_ip(payload)
         return self.lifecycle.floating_ip_associated(instance_id, address)
@@ -115,6 +128,10 @@ class NovaHandler(NotificationHandler):
 
     def _versioned_rebuild(self, payload: Any) -> Outcome:
         return self.lifecycle.instance_rebuilt(payloads.versioned_instance_id(payload))
+
+    def _versioned_update(self, payload: Any) -> Outcome:
+        return self.lifecycle.instance_updated(payloads.versioned_instance_id(payload),
+                                               payloads.versioned_metadata(payload))
 
     def _versioned_create(self, payload: Any) -> Outcome | None:
         instance_id = payloads.versioned_instance_id(payload)

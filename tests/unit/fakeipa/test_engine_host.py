@@ -177,3 +177,11 @@ def test_snapshot_and_reset(engine: Engine, call) -> None:
     engine.reset()
     assert FQDN not in engine.snapshot()["hosts"]
     assert "ipa.example.test" in engine.snapshot()["hosts"]
+
+
+def test_host_mod_with_empty_password_withdraws_the_otp(call) -> None:
+    call("host_add", "otp1.example.test", force=True, userpassword="Secret123")
+    shown = call("host_mod", "otp1.example.test", userpassword="")["result"]
+    assert shown["has_password"] is False and shown["has_keytab"] is False
+    with pytest.raises(errors.EmptyModlist):
+        call("host_mod", "otp1.example.test", userpassword="")

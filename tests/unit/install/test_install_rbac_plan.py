@@ -30,7 +30,7 @@ def test_empty_ipa_gets_everything_in_order():
     obs.permissions.update({p.name: None for p in rbac.CUSTOM_PERMISSIONS})
     obs.privilege = obs.role = obs.service = None
     commands = [s.call[0] for s in rbac.plan(obs, P)]
-    assert commands == ["permission_add"] * 4 + [
+    assert commands == ["permission_add"] * len(rbac.CUSTOM_PERMISSIONS) + [
         "privilege_add", "privilege_add_permission", "role_add", "role_add_privilege",
         "service_add", "role_add_member"]
 

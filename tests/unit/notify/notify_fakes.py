@@ -27,6 +27,9 @@ class RecordingLifecycle:
     def instance_rebuilt(self, instance_id):
         return self._record("instance_rebuilt", instance_id)
 
+    def instance_updated(self, instance_id, metadata):
+        return self._record("instance_updated", instance_id, dict(metadata))
+
     def floating_ip_associated(self, instance_id, address, *, port_id=None):
         return self._record("floating_ip_associated", instance_id, address, port_id=port_id)
 

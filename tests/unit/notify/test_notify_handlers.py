@@ -144,7 +144,8 @@ def dispatch(lifecycle):
 
 
 def test_filter_passes_only_handled_events(dispatch, lifecycle):
-    for event in ("compute.instance.update", "instance.update", "compute.instance.delete.start",
+    for event in ("compute.instance.exists", "instance.shutdown.end",
+                  "compute.instance.delete.start",
                   "instance.delete.end.extra", "xinstance.delete.end", "port.create.end",
                   "floatingip.delete.start", "compute.instance.rebuild.end"):
         assert dispatch.dispatch(Incoming(event, {"instance_id": UUID})) == "handled"
@@ -168,8 +169,8 @@ def test_poison_through_dispatcher_is_acked(dispatch, caplog):
 def test_endpoint_ignores_event_that_slips_past_the_filter(lifecycle):
     metrics = m.Metrics()
     endpoint = Endpoint(nova(lifecycle), Delivery(RetryPolicy(), metrics))
-    assert endpoint.info({}, "x", "instance.update", {}, {"message_id": "m"}) == "handled"
-    assert metrics.value("instance.update", m.IGNORED) == 1
+    assert endpoint.info({}, "x", "instance.shutdown.end", {}, {"message_id": "m"}) == "handled"
+    assert metrics.value("instance.shutdown.end", m.IGNORED) == 1
     assert lifecycle.calls == []
 
 
