@@ -58,3 +58,33 @@ def test_two_reconcilers_at_once_never_both_act(
     deletes = Counter(c["params"][0][0] for c in ipa_calls(fake_ipa, since)
                       if c["method"] == "host_del")
     assert deletes == Counter({f: 1 for _, f in doomed})
+
+
+def test_service_mode_runs_every_interval_and_stops_on_sigterm(
+    fake_ipa: Any, nova: FakeNova, enroll: Callable[..., Any], redis_url: str, tmp_path: Path,
+) -> None:
+    import os
+    import signal
+    import time
+
+    from novajoin.testing.reconcile_rig import reconcile_command, reconcile_config
+
+    live = enroll(2, "svc")
+    config = reconcile_config(fake_ipa, nova, tmp_path / "service.conf", redis_url,
+                              grace_period=600)
+    proc = subprocess.Popen(reconcile_command(config, "--service", "--interval", "0.5"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ), cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        runs = 0
+        while time.monotonic() < deadline and runs < 3:
+            time.sleep(0.2)
+            runs = sum(1 for c in fake_ipa.admin.calls() if "host_find" in str(c["method"]))
+        assert runs >= 3, "the service did not run again at its interval"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.count("reconcile summary:") + err.count("reconcile summary:") >= 3
+    assert set(f for _, f in live) <= set(fake_ipa.admin.state()["hosts"])

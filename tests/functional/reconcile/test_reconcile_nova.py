@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from novajoin.testing.fake_nova import FakeNova
-from novajoin.testing.novajoin_notify import hosts, ipa_calls
+from novajoin.testing.novajoin_notify import hosts, ipa_calls, zone_records
 from novajoin.testing.reconcile_rig import summary
 
 WRITES = {"host_del", "host_disable", "host_mod", "service_del", "dnsrecord_del",
@@ -151,3 +151,36 @@ def test_otp_of_a_host_that_never_enrolled_is_withdrawn(
     # The next run has nothing left to do.
     again = reconcile(grace_period=600, otp_expiry=3600)
     assert again.returncode == 0 and summary(again.stdout)["planned_expire_otp"] == "0"
+
+
+def test_dns_of_released_floating_ips_is_removed(
+    fake_ipa: Any, ipa: Any, nova: FakeNova, enroll: Callable[..., Any],
+    reconcile: Callable[..., Any],
+) -> None:
+    """Only markers whose floating IP neutron no longer has on that port go."""
+    from novajoin.join import InstanceLifecycle, JoinSettings
+
+    (keep, keep_fqdn), (gone, gone_fqdn), (moved, moved_fqdn) = enroll(3, "fip")
+    lifecycle = InstanceLifecycle(ipa, JoinSettings(domain=fake_ipa.domain,
+                                                    realm=fake_ipa.realm))
+    long_ago = datetime.datetime.now(datetime.UTC) - LONG_AGO
+    published = [(keep, "203.0.113.10", "port-keep", "port-keep"),
+                 (gone, "203.0.113.11", "port-gone", None),
+                 (moved, "203.0.113.12", "port-moved", "another-port")]
+    for instance, address, port, now_on in published:
+        assert lifecycle.floating_ip_associated(instance.uuid, address, port_id=port).changed
+        nova.add_floating_ip(address, instance.project_id, port_id=now_on, updated=long_ago)
+    since = fake_ipa.admin.last_call_seq()
+
+    run = reconcile(grace_period=600)
+    assert run.returncode == 0, run.stderr
+    words = summary(run.stdout)
+    assert words["done_remove_floating_dns"] == "2", run.stdout
+    records = str(zone_records(fake_ipa, fake_ipa.domain))
+    assert "203.0.113.10" in records
+    assert "203.0.113.11" not in records and "203.0.113.12" not in records
+    # Hosts are untouched: only DNS records were withdrawn.
+    assert {keep_fqdn, gone_fqdn, moved_fqdn} <= set(hosts(fake_ipa))
+    assert not [c for c in writes(fake_ipa, since) if c["method"] == "host_del"]
+    again = reconcile(grace_period=600)
+    assert summary(again.stdout)["planned_remove_floating_dns"] == "0"
