@@ -12,9 +12,12 @@ processes and novajoin-notify on a throwaway RabbitMQ vhost; then measures
    per repeat) made with novajoin's own IPAClient at the same concurrency, same simulator,
    same latency and cap;
 3. the drain time of 1,000 deletes through RabbitMQ beside its limit (host_find + host_del
-   per instance at the listener's concurrency);
+   per instance at the listener's concurrency) and beside novajoin's own delete called
+   directly (no RabbitMQ), every phase against the same number of hosts;
 4. novajoin's own CPU per request with zero injected latency (utime+stime of the server
    processes over the run) and peak memory per server process (VmHWM).
+5. with ``--repeat-cache S`` (default 5; 0 skips): round trips, boot storms and own cost
+   again with the servers' optional ``repeat_cache_seconds = S``.
 
 The load is raw httpx (asyncio) with nova's exact headers and body: nova's own client costs
 several ms of CPU per call, which on 2 cores would be measured as novajoin's latency.
@@ -203,14 +206,14 @@ def limit_storm(rig_: Rig, tag: str, count: int, concurrency: int) -> Level:
 
 # ----------------------------------------------------------------------- round trips
 
-def round_trips(rig_: Rig, samples: int = 5) -> dict[str, Any]:
+def round_trips(rig_: Rig, samples: int = 5, tag: str = "rt") -> dict[str, Any]:
     """Calls and writes per first request / repeat, from the simulator's call log."""
     admin = rig_.ipa.admin
     first: list[Counter[str]] = []
     repeat: list[Counter[str]] = []
     with httpx.Client(timeout=30.0, trust_env=False) as client:
         for i in range(samples):
-            inst = make_instance(f"rt-{i:02d}", project_id=PROJECT)
+            inst = make_instance(f"{tag}-{i:02d}", project_id=PROJECT)
             body = nova_body(inst)
             for bucket in (first, repeat):
                 since = admin.last_call_seq()
@@ -241,12 +244,23 @@ def delete_storm(rig_: Rig, count: int, cap: int, latency: float,
 
     admin = rig_.ipa.admin
     admin.reset()
-    # Hosts to delete, created through novajoin itself at zero latency (first requests only).
+    # Hosts to delete, created through novajoin itself at zero latency (first requests
+    # only): one set per phase, all created up front, and each finished phase is topped
+    # up with as many other hosts as it deleted, so that every phase starts against the
+    # same number of hosts (the simulator's searches scan them all).
     made = storm(rig_, "del", count, 50, pattern=1)
+    direct_made = storm(rig_, "ddir", count, 50, pattern=1)
     limit_made = storm(rig_, "dlim", count, 50, pattern=1)
-    if made.errors or limit_made.errors:
+    if made.errors or direct_made.errors or limit_made.errors:
         raise RuntimeError(f"creating hosts for the delete storm failed: "
-                           f"{made.errors + limit_made.errors} errors")
+                           f"{made.errors + direct_made.errors + limit_made.errors} errors")
+
+    def top_up(tag: str) -> None:
+        admin.set_latency(0.0, max_concurrent=0)
+        if storm(rig_, tag, count, 50, pattern=1).errors:
+            raise RuntimeError("creating filler hosts for the delete storm failed")
+        admin.set_latency(latency, max_concurrent=cap)
+
     admin.set_latency(latency, max_concurrent=cap)
 
     rabbit.ensure_rabbitmq()
@@ -264,8 +278,10 @@ def delete_storm(rig_: Rig, count: int, cap: int, latency: float,
             try:
                 with NovaPublisher(vhost.transport_url) as publisher:
                     for inst in made.instances_list:  # type: ignore[attr-defined]
+                        # delete.start + delete.end, as nova sends them, on one topic.
                         publisher.instance_deleted(NotifiedInstance(
                             uuid=inst.uuid, hostname=inst.hostname, project_id=PROJECT))
+                result["messages"] = 2 * count
             finally:
                 since = admin.last_call_seq()
                 cpu0 = cpu_seconds(pid)
@@ -295,30 +311,56 @@ def delete_storm(rig_: Rig, count: int, cap: int, latency: float,
         finally:
             listener.stop()
 
-    # The limit: host_find by ownership, then host_del, nothing else.
     client = rig_.ipa.ipa_client(threads)
     client.call("ping")
-    todo = iter(limit_made.instances_list)  # type: ignore[attr-defined]
-    lock = threading.Lock()
     domain = rig_.ipa.domain
 
-    def worker() -> None:
-        while True:
-            with lock:
-                inst = next(todo, None)
-            if inst is None:
-                return
-            client.call("host_find", search_term(inst.uuid), no_members=True)
-            client.call("host_del", f"{inst.hostname}.{domain}", updatedns=True)
+    def run_all(instances: list[Any], delete_one: Any) -> float:
+        todo = iter(instances)
+        lock = threading.Lock()
 
-    began_p = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(worker) for _ in range(threads)]:
-            future.result(timeout=LEVEL_DEADLINE)
-    result["limit_s"] = time.perf_counter() - began_p
+        def worker() -> None:
+            while True:
+                with lock:
+                    inst = next(todo, None)
+                if inst is None:
+                    return
+                delete_one(inst)
+
+        began_p = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(worker) for _ in range(threads)]:
+                future.result(timeout=LEVEL_DEADLINE)
+        return time.perf_counter() - began_p
+
+    # Diagnostic: novajoin's own delete (InstanceLifecycle, all its reads and writes)
+    # called directly from as many threads, without RabbitMQ: drain minus this is the
+    # listener's share, this minus the limit is the extra IPA work of a delete.
+    from novajoin.join.lifecycle import InstanceLifecycle
+    from novajoin.join.model import JoinSettings
+
+    top_up("dfil1")
+    lifecycle = InstanceLifecycle(client, JoinSettings(domain=domain, realm=rig_.ipa.realm),
+                                  deadline=LEVEL_DEADLINE)
+    since = admin.last_call_seq()
+    result["direct_s"] = run_all(
+        direct_made.instances_list,  # type: ignore[attr-defined]
+        lambda inst: lifecycle.instance_deleted(inst.uuid))
+    result["direct_round_trips"] = len(admin.calls(since)) / count
+
+    # The limit: host_find by ownership, then host_del, nothing else.
+    top_up("dfil2")
+
+    def bare_delete(inst: Any) -> None:
+        client.call("host_find", search_term(inst.uuid), no_members=True)
+        client.call("host_del", f"{inst.hostname}.{domain}", updatedns=True)
+
+    result["limit_s"] = run_all(limit_made.instances_list,  # type: ignore[attr-defined]
+                                bare_delete)
     client.close()
     result["limit_round_trips"] = 2
     result["ratio"] = result["drain_s"] / result["limit_s"]
+    result["direct_ratio"] = result["direct_s"] / result["limit_s"]
     admin.set_latency(0.0, max_concurrent=0)
     return result
 
@@ -335,6 +377,25 @@ def own_cost(rig_: Rig, count: int, concurrency: int) -> dict[str, Any]:
             "server_cpu_s": cpu, "ms_per_request": cpu / level.requests * 1000,
             "requests_per_core_s": level.requests / cpu if cpu else 0.0,
             "throughput_rps": level.throughput}
+
+
+def repeat_cache_run(rig_: Rig, args: Any, levels: list[tuple[int, ...]],
+                     measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same enrollment measurements with the optional repeat cache switched on."""
+    seconds = args.repeat_cache
+    rig_.ipa.admin.set_latency(0.0, max_concurrent=0)
+    rig_.start_servers(args.servers, repeat_cache_seconds=seconds)
+    out: dict[str, Any] = {"seconds": seconds, "round_trips": round_trips(rig_, tag="rc")}
+    rig_.ipa.admin.set_latency(args.latency, max_concurrent=args.cap)
+    out["levels"] = []
+    for (concurrency, count), row in zip(levels, measured, strict=True):
+        nj = storm(rig_, f"rc{concurrency}", count, concurrency)
+        out["levels"].append({"concurrency": concurrency, "novajoin": nj.summary(),
+                              "p99_ratio": nj.pct(99) / row["ipa-limit"]["p99_ms"]})
+    out["own_cost"] = own_cost(rig_, args.cost_instances, 50)
+    out["server_peak_mb"] = [peak_rss_mb(pid) for pid in rig_.server_pids]
+    print(f"  repeat cache {seconds:g} s: {out['round_trips']}", flush=True)
+    return out
 
 
 # --------------------------------------------------------------------------- output
@@ -388,13 +449,39 @@ def table(results: dict[str, Any]) -> str:
         f"delete storm: {d['deletes']} deletes, listener {d['listener_threads']} threads: "
         f"drain {d['drain_s']:.2f} s, IPA-bound limit {d['limit_s']:.2f} s, "
         f"ratio {d['ratio']:.2f}x (deleted {d['deleted']})",
+        f"  novajoin's delete called directly (no RabbitMQ, {d['listener_threads']} threads): "
+        f"{d['direct_s']:.2f} s, {d['direct_ratio']:.2f}x the limit, "
+        f"{d['direct_round_trips']:.2f} round trips per delete",
+        f"  novajoin-notify: {d['notify_cpu_s'] / d['deletes'] * 1000:.2f} ms CPU per delete, "
+        f"{d['messages']} messages consumed, {d['notify_peak_mb']:.0f} MB peak",
         f"own cost (0 ms IPA latency): {cost['ms_per_request']:.2f} ms server CPU per request, "
         f"{cost['requests_per_core_s']:.0f} requests/s per core "
         f"({cost['requests']} requests, {cost['errors']} errors)",
         "peak memory per server process (VmHWM): "
         + ", ".join(f"{m:.0f} MB" for m in results["server_peak_mb"]),
-        f"wall time: {results['wall_s']:.0f} s",
     ]
+    cached = results.get("repeat_cache")
+    if cached:
+        crt, ccost = cached["round_trips"], cached["own_cost"]
+        lines += [
+            "",
+            f"with repeat_cache_seconds = {cached['seconds']:g} (default 0 = off, as above):",
+            f"  IPA calls per enrollment: first request {crt['first_calls']:.2f}, "
+            f"repeat {crt['repeat_calls']:.2f} (writes {crt['first_writes']:.2f} / "
+            f"{crt['repeat_writes']:.2f})",
+        ]
+        for row in cached["levels"]:
+            s = row["novajoin"]
+            lines.append(
+                f"  {s['concurrency']:4d}  {s['instances']:4d}  novajoin  "
+                f"{s['throughput_rps']:7.0f}  {s['p50_ms']:7.1f}  {s['p95_ms']:7.1f}"
+                f"  {s['p99_ms']:7.1f}  {s['errors']:6d}  {s['ipa_calls']:9d}"
+                f"  {row['p99_ratio']:9.2f}x (vs the limit above)")
+        lines.append(
+            f"  own cost: {ccost['ms_per_request']:.2f} ms server CPU per request "
+            f"({ccost['requests']} requests, {ccost['errors']} errors); peak memory "
+            + ", ".join(f"{m:.0f} MB" for m in cached["server_peak_mb"]))
+    lines.append(f"wall time: {results['wall_s']:.0f} s")
     return "\n".join(lines)
 
 
@@ -443,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deletes", type=int, default=1000)
     parser.add_argument("--listener-threads", type=int, default=16)
     parser.add_argument("--cost-instances", type=int, default=200)
+    parser.add_argument("--repeat-cache", type=float, default=5.0,
+                        help="also measure with repeat_cache_seconds = this (0: skip)")
     parser.add_argument("--docs", action="store_true", help="also write docs/benchmarks.png")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -476,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
                                          args.listener_threads)
         print(f"  delete storm: drain {results['delete']['drain_s']:.2f} s", flush=True)
         results["server_peak_mb"] = [peak_rss_mb(pid) for pid in r.server_pids]
+        if args.repeat_cache > 0:
+            results["repeat_cache"] = repeat_cache_run(r, args, levels, results["levels"])
     results["wall_s"] = time.perf_counter() - started
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

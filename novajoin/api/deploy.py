@@ -124,7 +124,8 @@ def build_join_service(conf: cfg.ConfigOpts) -> tuple[Any, list[Callable[[], Non
     ipa = clients.build_ipa_client(conf, servers, principal)
     images, projects = build_lookups(conf, settings)
     try:
-        service = JoinService(ipa, settings, otp_key=otp_key, images=images, projects=projects)
+        service = JoinService(ipa, settings, otp_key=otp_key, images=images, projects=projects,
+                              repeat_cache_seconds=conf.repeat_cache_seconds)
     except ValueError as exc:
         ipa.close()
         raise ConfigError(str(exc)) from None

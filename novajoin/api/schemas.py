@@ -8,6 +8,7 @@ are accepted (newer nova may send more) within the body size limit.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema
@@ -64,10 +65,55 @@ class SchemaError(ValueError):
 
 
 def validate_vendordata(body: Any) -> None:
+    if _plainly_valid(body):
+        return
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(body))
     if error is None:
         return
     raise SchemaError(_describe(error))
+
+
+_UUID = re.compile(UUID_PATTERN)
+_PROJECT = re.compile(PROJECT_PATTERN)
+_USER_DATA = re.compile(VENDORDATA_REQUEST["properties"]["user-data"]["pattern"])
+
+
+def _optional_str(body: dict[str, Any], key: str, limit: int) -> bool:
+    value = body.get(key)
+    return value is None or (type(value) is str and len(value) <= limit)
+
+
+def _plainly_valid(body: Any) -> bool:
+    """The schema's checks, spelled out for the common case (~10x cheaper than jsonschema).
+
+    True only when every rule of VENDORDATA_REQUEST holds (``re.search`` as jsonschema's
+    ``pattern``); anything else, even a valid body this does not recognise, goes to
+    jsonschema, which stays the authority and names the error.
+    """
+    if type(body) is not dict:
+        return False
+    instance_id = body.get("instance-id")
+    project_id = body.get("project-id")
+    hostname = body.get("hostname")
+    if not (type(instance_id) is str and _UUID.search(instance_id)
+            and type(project_id) is str and _PROJECT.search(project_id)
+            and type(hostname) is str and 1 <= len(hostname) <= 255):
+        return False
+    if not (_optional_str(body, "image-id", 255)
+            and _optional_str(body, "boot-roles", MAX_BOOT_ROLES)
+            and _optional_str(body, "user-data", MAX_USER_DATA)):
+        return False
+    user_data = body.get("user-data")
+    if user_data is not None and not _USER_DATA.search(user_data):
+        return False
+    metadata = body.get("metadata")
+    if metadata is None:
+        return True
+    if type(metadata) is not dict or len(metadata) > MAX_METADATA_ITEMS:
+        return False
+    return all(type(k) is str and len(k) <= MAX_METADATA_KEY
+               and type(v) is str and len(v) <= MAX_METADATA_VALUE
+               for k, v in metadata.items())
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -47,6 +47,19 @@ OPTS = [
         help="Seconds glance image properties (ipa_enroll, os_distro, ...) and keystone "
         "project names are cached. 0 disables the cache.",
     ),
+    cfg.FloatOpt(
+        "repeat_cache_seconds",
+        default=0.0,
+        min=0.0,
+        max=60.0,
+        help="Seconds a novajoin-server process may answer a repeat of the same "
+        "vendordata request from memory, with no IPA call (nova asks 7 times per boot). "
+        "Only one-time-password answers are kept (never 'enrolled', refusals or "
+        "errors), per process, at most 4096 of them. Trade-off: an instance that "
+        "enrolls, or is rebuilt, within this window is handed the previous (consumed) "
+        "one-time password again instead of an answer that reflects IPA. 0 (the "
+        "default) disables it: every answer is read from IPA. Keep it to a few seconds.",
+    ),
 ]
 
 

@@ -25,6 +25,9 @@ a repeat request one batch and no write.  Per-item problems are answered in
 
 Identical requests that overlap in one process are coalesced
 (``singleflight``): the first makes these calls, the others share its answer.
+Optionally (``repeat_cache_seconds`` > 0, OFF by default) a repeat of an
+``OTP_ISSUED`` answer within that many seconds is answered from this process's
+memory with 0 IPA calls (``RepeatCache``; trade-off in docs/enrollment.md).
 
 All IPA calls of one ``join()`` share ``settings.ipa_deadline`` (counted
 from the start of ``join()``), so nova (5 s read timeout) gets a 503 instead
@@ -35,9 +38,11 @@ logged or put in an exception.
 
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from novajoin.ipa import BatchItem, IPAClient
@@ -68,6 +73,63 @@ AUDIT = logging.getLogger("novajoin.audit")
 
 HARDWARE_PLATFORM = "OpenStack"
 HEALTH_DEADLINE = 2.0
+REPEAT_CACHE_SIZE = 4096
+
+
+class RepeatCache:
+    """Bounded, short-lived memory of clean ``OTP_ISSUED`` answers, by request (thread-safe).
+
+    Why: nova asks for one instance seven times in a row; each repeat would cost a
+    ``host_show``.  Only OTP answers without per-item errors are kept (never ENROLLED,
+    REFUSED, NOT_REQUESTED or failures), each for ``ttl`` seconds from the IPA answer
+    it came from (a hit does not extend it), at most ``size`` entries (oldest dropped).
+    The price: an instance that enrolls or is rebuilt within the window is handed the
+    OTP of the previous answer again.
+    """
+
+    def __init__(self, ttl: float, size: int = REPEAT_CACHE_SIZE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if ttl <= 0 or size <= 0:
+            raise ValueError("repeat cache ttl and size must be positive")
+        self.ttl = ttl
+        self.size = size
+        self._clock = clock
+        self._lock = threading.Lock()
+        # Insertion order is expiry order: every entry lives exactly ttl seconds.
+        self._entries: collections.OrderedDict[Hashable, tuple[float, JoinAnswer]] = (
+            collections.OrderedDict())
+
+    @staticmethod
+    def cacheable(answer: JoinAnswer) -> bool:
+        return answer.status == OTP_ISSUED and not answer.extras.errors
+
+    def get(self, key: Hashable) -> JoinAnswer | None:
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= now:
+                del self._entries[key]
+                return None
+            return entry[1]
+
+    def put(self, key: Hashable, answer: JoinAnswer) -> None:
+        if not self.cacheable(answer):
+            return
+        now = self._clock()
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (now + self.ttl, answer)
+            while self._entries:  # drop the expired and anything over the bound
+                oldest = next(iter(self._entries.values()))
+                if oldest[0] > now and len(self._entries) <= self.size:
+                    break
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
 class JoinService:
@@ -82,6 +144,8 @@ class JoinService:
         images: ImageLookup | None = None,
         projects: ProjectLookup | None = None,
         clock: Callable[[], float] = time.monotonic,
+        repeat_cache_seconds: float = 0.0,
+        repeat_cache_size: int = REPEAT_CACHE_SIZE,
     ) -> None:
         naming.validate_domain(settings.domain)
         if not otp.MIN_LENGTH <= settings.otp_length <= otp.MAX_LENGTH:
@@ -100,6 +164,10 @@ class JoinService:
         self._clock = clock
         # Overlapping identical requests in this process share one IPA round trip.
         self._flights: SingleFlight[JoinAnswer] = SingleFlight()
+        if repeat_cache_seconds < 0:
+            raise ValueError("repeat_cache_seconds must not be negative")
+        self._repeats = (RepeatCache(repeat_cache_seconds, repeat_cache_size, clock)
+                         if repeat_cache_seconds > 0 else None)
 
     # -- public API --------------------------------------------------------
 
@@ -112,12 +180,20 @@ class JoinService:
         """
         key = (request.instance_id, request.project_id, request.hostname, request.image_id,
                tuple(sorted(request.metadata.items())))
+        repeats = self._repeats
+        if repeats is not None:
+            cached = repeats.get(key)
+            if cached is not None:
+                return cached
         try:
-            return self._flights.do(key, lambda: self._join(request),
-                                    timeout=self.settings.ipa_deadline)
+            answer = self._flights.do(key, lambda: self._join(request),
+                                      timeout=self.settings.ipa_deadline)
         except FlightTimeout:
             raise IPAUnavailable("an identical request for this instance is still "
                                  "waiting for IPA") from None
+        if repeats is not None:
+            repeats.put(key, answer)
+        return answer
 
     def _join(self, request: InstanceRequest) -> JoinAnswer:
         deadline = self._clock() + self.settings.ipa_deadline

@@ -128,3 +128,49 @@ def test_schema_messages_never_echo_values():
     with pytest.raises(schemas.SchemaError) as info:
         schemas.validate_vendordata(valid_body(metadata={"k": secret * 3}))
     assert secret not in str(info.value)
+
+
+def _variants():
+    """Bodies near every rule's edge, valid and not (types, lengths, patterns, nulls)."""
+    base = valid_body()
+    values = {
+        "instance-id": [UUID, UUID.upper(), UUID + "\n", UUID[:-1], " " + UUID, 7, None],
+        "project-id": ["p" * 64, "p" * 65, "a-b_C9", "a b", "", "p\n", 1.5, None],
+        "hostname": ["h", "", "h" * 255, "h" * 256, ["h"], None],
+        "image-id": [None, "", "i" * 255, "i" * 256, 3, {}],
+        "user-data": [None, "", "YWJj\n", "a" * 65535, "a" * 65536, "YW*j", False],
+        "boot-roles": [None, "", "member,reader", "r" * 8192, "r" * 8193, ["member"]],
+        "metadata": [None, {}, {"k": "v"}, {"k" * 255: "v" * 255}, {"k" * 256: "v"},
+                     {"k": "v" * 256}, {"k": 1}, {"k": None},
+                     {str(i): "v" for i in range(128)}, {str(i): "v" for i in range(129)},
+                     [], "meta"],
+    }
+    yield base
+    for key, choices in values.items():
+        for value in choices:
+            body = dict(base)
+            body[key] = value
+            yield body
+        body = dict(base)
+        body.pop(key, None)
+        yield body
+    yield []
+    yield "text"
+    yield None
+
+
+def test_fast_path_agrees_with_the_schema():
+    """The hand-written check never accepts a body the JSON schema rejects."""
+    accepted = rejected = 0
+    for body in _variants():
+        valid = not list(schemas._VALIDATOR.iter_errors(body))
+        fast = schemas._plainly_valid(body)
+        assert not fast or valid, body
+        if valid:
+            assert fast, body  # the common valid shapes take the fast path
+            accepted += 1
+        else:
+            rejected += 1
+            with pytest.raises(schemas.SchemaError):
+                schemas.validate_vendordata(body)
+    assert accepted > 20 and rejected > 20
