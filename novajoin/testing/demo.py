@@ -27,6 +27,7 @@ from novajoin.fakeipa.adminclient import AdminClient
 from novajoin.join.otp import create_otp_key
 from novajoin.testing.krb5lab import KerberosLab, start_lab
 from novajoin.testing.novajoin_server import NovajoinServer
+from novajoin.testing.processes import terminate
 
 SAMPLE_REQUEST = Path(__file__).resolve().parents[2] / "docs" / "sample-vendordata-request.json"
 START_TIMEOUT = 30.0
@@ -145,11 +146,7 @@ Ctrl-C stops everything.""", flush=True)
         return 0
     finally:
         server.stop()
-        sim_proc.terminate()
-        try:
-            sim_proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            sim_proc.kill()
+        terminate(sim_proc, 10)
         lab.stop()
 
 

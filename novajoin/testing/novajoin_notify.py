@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from typing import Any
 import httpx
 
 from novajoin.testing.novajoin_server import free_port, write_config
+from novajoin.testing.processes import terminate
 from novajoin.testing.rabbit import Vhost
 
 START_TIMEOUT = 30.0
@@ -149,16 +149,7 @@ class NovajoinNotify:
 
     def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM (graceful), then SIGKILL after ``timeout``; returns the exit code."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
-        return self.process.returncode
+        return terminate(self.process, timeout)
 
     def kill(self) -> int | None:
         """SIGKILL: what a crash or an OOM kill looks like to the broker."""

@@ -15,7 +15,6 @@ Its stderr and log go to ``workdir/novajoin-server.log``.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from novajoin.testing.processes import terminate
 
 START_TIMEOUT = 30.0
 
@@ -123,17 +124,8 @@ class NovajoinServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
-        return self.process.returncode
+        """SIGTERM (graceful), then SIGKILL after ``timeout``; returns the exit code."""
+        return terminate(self.process, timeout)
 
     def __enter__(self) -> NovajoinServer:
         return self.start()

@@ -23,7 +23,8 @@ Clients must connect to 127.0.0.1 and use ``HTTP@<fqdn>`` as the Kerberos
 target (no DNS, no /etc/hosts).  ``fake_ipa_factory(*extra_cli_args)``
 starts extra simulators (e.g. ``"--keepalive-timeout", "0.5"``) stopped at
 teardown; ``fake_ipa_inprocess`` runs FakeIPAServer in the test process.
-``nova_negotiate(mech=...)`` makes a Negotiate token from the nova keytab.
+``nova_negotiate(mech=...)`` makes a Negotiate token from the nova keytab;
+``make_client(servers=None, **kw)`` makes IPAClients on the nova keytab.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import httpx
 import pytest
 
 from novajoin.fakeipa.adminclient import AdminClient
+from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
 from novajoin.testing.krb5lab import KerberosLab
 
 SPNEGO = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")
@@ -245,3 +247,26 @@ def nova_negotiate(krb5_lab: KerberosLab) -> Callable[..., tuple[gssapi.Security
         return ctx, "Negotiate " + base64.b64encode(token).decode()
 
     return make
+
+
+FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
+
+
+@pytest.fixture
+def make_client(fake_ipa: FakeIPA) -> Iterator[Callable[..., IPAClient]]:
+    """IPAClients authenticated by the lab's nova keytab, closed at teardown."""
+    clients: list[IPAClient] = []
+
+    def make(servers: Any = None, **kwargs: Any) -> IPAClient:
+        kwargs.setdefault("auth", KerberosAuth(fake_ipa.lab.nova_principal,
+                                               fake_ipa.lab.nova_keytab))
+        kwargs.setdefault("ca_file", fake_ipa.ca_file)
+        kwargs.setdefault("backoff", FAST_BACKOFF)
+        kwargs.setdefault("timeout", 10.0)
+        client = IPAClient(servers or IPAServer(fake_ipa.url, name=fake_ipa.fqdn), **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

@@ -15,14 +15,13 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from novajoin.ipa import (
     AuthenticationFailed,
-    Backoff,
     IPAClient,
     IPAServer,
     KerberosAuth,
@@ -32,26 +31,6 @@ from novajoin.ipa import (
 )
 
 DOMAIN_HOST = "vm-{}.example.test"
-FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def make_client(fake_ipa: Any) -> Iterator[Callable[..., IPAClient]]:
-    clients: list[IPAClient] = []
-    lab = fake_ipa.lab
-
-    def make(servers: Any = None, **kwargs: Any) -> IPAClient:
-        kwargs.setdefault("auth", KerberosAuth(lab.nova_principal, lab.nova_keytab))
-        kwargs.setdefault("ca_file", fake_ipa.ca_file)
-        kwargs.setdefault("backoff", FAST_BACKOFF)
-        kwargs.setdefault("timeout", 10.0)
-        client = IPAClient(servers or IPAServer(fake_ipa.url, name=fake_ipa.fqdn), **kwargs)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
+from novajoin.ipa import IPAClient
 from novajoin.join import (
     OTP_ISSUED,
     DNSMarker,
@@ -30,32 +30,12 @@ from novajoin.join import (
 )
 from novajoin.join import dns as jdns
 
-FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
 PROJECT = "6f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WRITES = {"host_add", "host_mod", "host_del", "host_disable", "dnsrecord_add",
           "dnsrecord_del", "dnsrecord_mod", "service_add", "service_del", "dnszone_add"}
 ZONE = "example.test."
 REV4 = "2.0.192.in-addr.arpa."
 REV6 = "8.b.d.0.1.0.0.2.ip6.arpa."
-
-
-# -- fixtures ---------------------------------------------------------------------------------
-@pytest.fixture
-def make_client(fake_ipa: Any) -> Iterator[Callable[..., IPAClient]]:
-    clients: list[IPAClient] = []
-
-    def make(servers: Any = None, **kwargs: Any) -> IPAClient:
-        kwargs.setdefault("auth", KerberosAuth(fake_ipa.lab.nova_principal,
-                                               fake_ipa.lab.nova_keytab))
-        kwargs.setdefault("ca_file", fake_ipa.ca_file)
-        kwargs.setdefault("backoff", FAST_BACKOFF)
-        client = IPAClient(servers or IPAServer(fake_ipa.url, name=fake_ipa.fqdn), **kwargs)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from novajoin.fakeipa.adminclient import AdminError
-from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
+from novajoin.ipa import IPAClient, IPAServer
 from novajoin.ipa import errors as ipa_errors
 from novajoin.join import (
     ENROLLED,
@@ -32,7 +32,6 @@ from novajoin.join import (
     marker,
 )
 
-FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
 WRITES = {"host_add", "host_mod", "host_del", "host_disable"}
 PROJECT = "6f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
@@ -45,24 +44,6 @@ class StaticImages:
 
     def properties(self, image_id: str) -> dict[str, str]:
         return self._properties.get(image_id, {})
-
-
-@pytest.fixture
-def make_client(fake_ipa: Any) -> Iterator[Callable[..., IPAClient]]:
-    clients: list[IPAClient] = []
-
-    def make(servers: Any = None, **kwargs: Any) -> IPAClient:
-        kwargs.setdefault("auth", KerberosAuth(fake_ipa.lab.nova_principal,
-                                               fake_ipa.lab.nova_keytab))
-        kwargs.setdefault("ca_file", fake_ipa.ca_file)
-        kwargs.setdefault("backoff", FAST_BACKOFF)
-        client = IPAClient(servers or IPAServer(fake_ipa.url, name=fake_ipa.fqdn), **kwargs)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture

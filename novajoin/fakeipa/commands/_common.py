@@ -116,6 +116,29 @@ def member_failed(kinds: Iterable[str], attr: str = "member") -> dict[str, Any]:
     return {attr: {k: [] for k in kinds}}
 
 
+def change_managedby(
+    ctx: Ctx, managedby: set[str], hosts: Iterable[str], *, add: bool
+) -> tuple[dict[str, Any], int]:
+    """IPA's LDAPAddMember / LDAPRemoveMember on a ``managedby`` set of host names.
+
+    Returns the ``failed`` structure and the count of completed changes.
+    """
+    failed = member_failed(["host"], "managedby")
+    completed = 0
+    for name in hosts:
+        fqdn = name.lower().rstrip(".")
+        if fqdn not in ctx.state.hosts:
+            failed["managedby"]["host"].append([name, NO_SUCH_ENTRY])
+        elif add and fqdn in managedby:
+            failed["managedby"]["host"].append([name, ALREADY_MEMBER])
+        elif not add and fqdn not in managedby:
+            failed["managedby"]["host"].append([name, NOT_MEMBER])
+        else:
+            (managedby.add if add else managedby.discard)(fqdn)
+            completed += 1
+    return failed, completed
+
+
 def apply_attr_options(attrs: dict[str, list[str]], p: dict[str, Any]) -> bool:
     """setattr / addattr / delattr ("attr=value"); True if anything changed."""
     changed = False

@@ -13,18 +13,15 @@ from typing import Any
 
 from novajoin.fakeipa.commands import dns
 from novajoin.fakeipa.commands._common import (
-    ALREADY_MEMBER,
-    NO_SUCH_ENTRY,
-    NOT_MEMBER,
     Ctx,
     apply_attr_options,
+    change_managedby,
     command,
     duplicate,
     empty_modlist,
     equal_filters,
     find_result,
     matches,
-    member_failed,
     not_found,
     render,
     set_attrs,
@@ -292,22 +289,9 @@ def normalize(fqdn: str) -> str:
 
 
 def _managedby(ctx: Ctx, p: dict[str, Any], *, add: bool) -> dict[str, Any]:
-    """IPA's LDAPAddMember / LDAPRemoveMember on ``managedby`` (``allow_same``: a host
-    may be named as its own manager)."""
+    """IPA's host_{add,remove}_managedby (``allow_same``: a host may manage itself)."""
     host = get_host(ctx, p["fqdn"])
-    failed = member_failed(["host"], "managedby")
-    completed = 0
-    for name in p.get("host") or ():
-        fqdn = normalize(name)
-        if fqdn not in ctx.state.hosts:
-            failed["managedby"]["host"].append([name, NO_SUCH_ENTRY])
-        elif add and fqdn in host.managedby:
-            failed["managedby"]["host"].append([name, ALREADY_MEMBER])
-        elif not add and fqdn not in host.managedby:
-            failed["managedby"]["host"].append([name, NOT_MEMBER])
-        else:
-            (host.managedby.add if add else host.managedby.discard)(fqdn)
-            completed += 1
+    failed, completed = change_managedby(ctx, host.managedby, p.get("host") or (), add=add)
     return {"result": host_entry(ctx, host, p), "failed": failed, "completed": completed}
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from novajoin.fakeipa.commands._common import (
-    ALREADY_MEMBER,
-    NO_SUCH_ENTRY,
-    NOT_MEMBER,
     Ctx,
     apply_attr_options,
+    change_managedby,
     command,
     duplicate,
     equal_filters,
     find_result,
     matches,
-    member_failed,
     not_found,
     render,
     set_attrs,
@@ -158,19 +155,7 @@ def service_find(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 
 def _managedby(ctx: Ctx, p: dict[str, Any], *, add: bool) -> dict[str, Any]:
     svc = get_service(ctx, p["krbcanonicalname"])
-    failed = member_failed(["host"], "managedby")
-    completed = 0
-    for name in p.get("host") or ():
-        fqdn = name.lower().rstrip(".")
-        if fqdn not in ctx.state.hosts:
-            failed["managedby"]["host"].append([name, NO_SUCH_ENTRY])
-        elif add and fqdn in svc.managedby:
-            failed["managedby"]["host"].append([name, ALREADY_MEMBER])
-        elif not add and fqdn not in svc.managedby:
-            failed["managedby"]["host"].append([name, NOT_MEMBER])
-        else:
-            (svc.managedby.add if add else svc.managedby.discard)(fqdn)
-            completed += 1
+    failed, completed = change_managedby(ctx, svc.managedby, p.get("host") or (), add=add)
     return {"result": service_entry(ctx, svc, p), "failed": failed, "completed": completed}
 
 
