@@ -49,16 +49,19 @@ OPTS = [
     ),
     cfg.FloatOpt(
         "repeat_cache_seconds",
-        default=0.0,
+        default=5.0,
         min=0.0,
         max=60.0,
-        help="Seconds a novajoin-server process may answer a repeat of the same "
-        "vendordata request from memory, with no IPA call (nova asks 7 times per boot). "
-        "Only one-time-password answers are kept (never 'enrolled', refusals or "
-        "errors), per process, at most 4096 of them. Trade-off: an instance that "
-        "enrolls, or is rebuilt, within this window is handed the previous (consumed) "
-        "one-time password again instead of an answer that reflects IPA. 0 (the "
-        "default) disables it: every answer is read from IPA. Keep it to a few seconds.",
+        help="Seconds a novajoin-server process answers a repeat of the same "
+        "vendordata request from memory, with no IPA call: nova asks 6 times in a row "
+        "while it builds a config drive. Only clean one-time-password answers are kept "
+        "(never 'enrolled', refusals or errors), per process, at most 4096 of them, each "
+        "for this long after IPA's answer. Within the window the answer does not reflect "
+        "IPA: an instance that enrolled meanwhile is handed its consumed one-time "
+        "password again (an instance boots and enrolls well after its config drive is "
+        "built). Behind a load balancer, source affinity (e.g. HAProxy 'balance source') "
+        "sends a compute node's repeats to the process that remembers them. 0 disables "
+        "it: every answer is read from IPA.",
     ),
 ]
 

@@ -10,6 +10,7 @@ IPA round trips per ``join()`` (measured by tests/functional/test_join_service.p
 
 * first request:  host_show (NotFound) + host_add          = 2 calls, 1 write
 * repeat request: host_show                                 = 1 call,  0 writes
+  (0 calls within ``repeat_cache_seconds`` of an OTP answer in this process)
 * enrolled host / refusal:  host_show                       = 1 call,  0 writes
 * lost a concurrent first request: host_show + host_add (DuplicateEntry)
   + host_show                                               = 3 calls, 0 writes
@@ -25,9 +26,9 @@ a repeat request one batch and no write.  Per-item problems are answered in
 
 Identical requests that overlap in one process are coalesced
 (``singleflight``): the first makes these calls, the others share its answer.
-Optionally (``repeat_cache_seconds`` > 0, OFF by default) a repeat of an
-``OTP_ISSUED`` answer within that many seconds is answered from this process's
-memory with 0 IPA calls (``RepeatCache``; trade-off in docs/enrollment.md).
+With ``repeat_cache_seconds`` > 0 (the server's default is 5; this class's is 0) a
+repeat of an ``OTP_ISSUED`` answer within that many seconds is answered from this
+process's memory with 0 IPA calls (``RepeatCache``; trade-off in docs/enrollment.md).
 
 All IPA calls of one ``join()`` share ``settings.ipa_deadline`` (counted
 from the start of ``join()``), so nova (5 s read timeout) gets a 503 instead

@@ -31,7 +31,7 @@ def assert_json_error(response: httpx.Response, status: int) -> dict:
 
 
 def test_enroll_happy_path(novajoin_server, fake_ipa, nova_body):
-    server = novajoin_server()
+    server = novajoin_server(repeat_cache_seconds=1)
     body = nova_body(hostname="web1")
     response = post(server, body)
     assert response.status_code == 200, response.text
@@ -46,7 +46,10 @@ def test_enroll_happy_path(novajoin_server, fake_ipa, nova_body):
     assert "web1.example.test" in json.dumps(hosts)
     # the simulator's ipa-client-install accepts the OTP we handed out
     fake_ipa.admin.enroll("web1.example.test", otp)
-    # asked again after enrollment: no OTP
+    # within the repeat window the process answers from memory (the documented trade-off)
+    assert post(server, body).json()["ipaotp"] == otp
+    time.sleep(1.2)
+    # asked again after enrollment and the window: no OTP
     again = post(server, body).json()
     assert again.get("enrolled") is True
     assert "ipaotp" not in again
@@ -61,8 +64,20 @@ def test_same_otp_for_repeated_requests(novajoin_server, fake_ipa, nova_body):
     server = novajoin_server()
     body = nova_body()
     first = post(server, body).json()
+    since = fake_ipa.admin.last_call_seq()
     second = post(server, body, path="/v1").json()
     assert first["ipaotp"] == second["ipaotp"]
+    # by default a repeat within a few seconds costs IPA nothing (repeat_cache_seconds)
+    assert fake_ipa.admin.calls(since) == []
+
+
+def test_repeats_read_ipa_without_the_repeat_cache(novajoin_server, fake_ipa, nova_body):
+    server = novajoin_server(repeat_cache_seconds=0)
+    body = nova_body()
+    first = post(server, body).json()
+    since = fake_ipa.admin.last_call_seq()
+    assert post(server, body).json()["ipaotp"] == first["ipaotp"]
+    assert [c["method"] for c in fake_ipa.admin.calls(since)] == ["host_show"]
 
 
 def test_not_requested_is_empty(novajoin_server, fake_ipa, nova_body):
