@@ -8,16 +8,17 @@ processes and novajoin-notify on a throwaway RabbitMQ vhost; then measures
    simulator's call log, beside the minimum possible;
 2. boot storms at 1, 50 and 200 concurrent instances with nova's pattern (config drive x6,
    then metadata x1 per instance), vendordata latency p50/p95/p99 and throughput, beside the
-   IPA-bound limit: the same necessary IPA calls alone (host_show + host_add, then host_show
-   per repeat) made with novajoin's own IPAClient at the same concurrency, same simulator,
-   same latency and cap;
+   IPA-bound limit: the same necessary IPA calls alone (host_show + host_add, then nothing
+   for the repeats that reach the process that answered, within its repeat window, and one
+   host_show for the metadata call that reaches another) made with novajoin's own
+   IPAClient at the same concurrency, same simulator, same latency and cap;
 3. the drain time of 1,000 deletes through RabbitMQ beside its limit (host_find + host_del
    per instance at the listener's concurrency) and beside novajoin's own delete called
    directly (no RabbitMQ), every phase against the same number of hosts;
 4. novajoin's own CPU per request with zero injected latency (utime+stime of the server
    processes over the run) and peak memory per server process (VmHWM).
-5. with ``--repeat-cache S`` (default 5; 0 skips): round trips, boot storms and own cost
-   again with the servers' optional ``repeat_cache_seconds = S``.
+5. unless ``--skip-window-off``: round trips, boot storms (against their own limit, which
+   then reads every repeat) and own cost again with ``repeat_cache_seconds = 0``.
 
 The load is raw httpx (asyncio) with nova's exact headers and body: nova's own client costs
 several ms of CPU per call, which on 2 cores would be measured as novajoin's latency.
@@ -97,26 +98,36 @@ class Level:
 
 # --------------------------------------------------------------------- load: novajoin
 
+def replica(index: int, request: int, replicas: int) -> int:
+    """Which server the balancer picks for request ``request`` (0-based) of instance ``index``.
+
+    Source affinity (docs/ha.md): nova builds the config drive on the instance's compute
+    node, so its 6 calls reach one replica; the metadata call comes later from the
+    metadata API's host, modelled as the next replica (the worst case: it does not
+    remember the instance).
+    """
+    return (index + (request >= CONFIG_DRIVE_CALLS)) % replicas
+
+
 async def _storm(targets: list[str], instances: list[Any], concurrency: int,
                  pattern: int) -> Level:
     """``concurrency`` instances at a time, each asking ``pattern`` times in a row."""
     level = Level("novajoin", concurrency, len(instances))
     queue: asyncio.Queue[Any] = asyncio.Queue()
-    for inst in instances:
-        queue.put_nowait(inst)
+    for item in enumerate(instances):
+        queue.put_nowait(item)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    counter = iter(range(10**9))
     async with httpx.AsyncClient(limits=limits, timeout=30.0, trust_env=False) as client:
 
         async def worker() -> None:
             while True:
                 try:
-                    inst = queue.get_nowait()
+                    index, inst = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 body = json.dumps(nova_body(inst)).encode()
-                for _ in range(pattern):
-                    target = targets[next(counter) % len(targets)]  # a round-robin balancer
+                for request in range(pattern):
+                    target = targets[replica(index, request, len(targets))]
                     began = time.perf_counter()
                     try:
                         response = await client.post(target, content=body, headers=NOVA_HEADERS)
@@ -146,8 +157,14 @@ def storm(rig_: Rig, tag: str, count: int, concurrency: int,
 
 # ------------------------------------------------------------ load: the IPA-bound limit
 
-def limit_storm(rig_: Rig, tag: str, count: int, concurrency: int) -> Level:
-    """The necessary IPA calls alone, with novajoin's IPAClient, ``concurrency`` threads."""
+def limit_storm(rig_: Rig, tag: str, count: int, concurrency: int, *,
+                window: bool, replicas: int) -> Level:
+    """The necessary IPA calls alone, with novajoin's IPAClient, ``concurrency`` threads.
+
+    First request: host_show (NotFound) + host_add.  A repeat: nothing when it reaches the
+    process that answered within its repeat window (``window``), else one host_show (the
+    metadata call on another replica, or every repeat without the window).
+    """
     level = Level("ipa-limit", concurrency, count)
     lock = threading.Lock()
     domain = rig_.ipa.domain
@@ -182,13 +199,14 @@ def limit_storm(rig_: Rig, tag: str, count: int, concurrency: int) -> Level:
             except ipa_errors.IPAClientError:
                 ok = False
             record(began, ok)
-            for _ in range(CONFIG_DRIVE_CALLS + METADATA_CALLS - 1):
+            for request in range(1, CONFIG_DRIVE_CALLS + METADATA_CALLS):
                 began = time.perf_counter()
-                try:
-                    client.call("host_show", fqdn, no_members=True)
-                    ok = True
-                except ipa_errors.IPAClientError:
-                    ok = False
+                ok = True
+                if not window or replica(0, request, replicas) != replica(0, 0, replicas):
+                    try:
+                        client.call("host_show", fqdn, no_members=True)
+                    except ipa_errors.IPAClientError:
+                        ok = False
                 record(began, ok)
 
     since = rig_.ipa.admin.last_call_seq()
@@ -211,13 +229,18 @@ def round_trips(rig_: Rig, samples: int = 5, tag: str = "rt") -> dict[str, Any]:
     admin = rig_.ipa.admin
     first: list[Counter[str]] = []
     repeat: list[Counter[str]] = []
+    elsewhere: list[Counter[str]] = []
+    targets = rig_.targets
     with httpx.Client(timeout=30.0, trust_env=False) as client:
         for i in range(samples):
             inst = make_instance(f"{tag}-{i:02d}", project_id=PROJECT)
             body = nova_body(inst)
-            for bucket in (first, repeat):
+            # first request, a repeat on the same process, a repeat on another process
+            for bucket, where in ((first, i), (repeat, i), (elsewhere, i + 1)):
+                if bucket is elsewhere and len(targets) < 2:
+                    continue
                 since = admin.last_call_seq()
-                client.post(rig_.targets[i % len(rig_.targets)], json=body,
+                client.post(targets[where % len(targets)], json=body,
                             headers=NOVA_HEADERS).raise_for_status()
                 bucket.append(Counter(c["method"].partition("/")[0] for c in admin.calls(since)))
 
@@ -225,11 +248,14 @@ def round_trips(rig_: Rig, samples: int = 5, tag: str = "rt") -> dict[str, Any]:
         return statistics.fmean(sum(v for k, v in c.items() if only is None or k in only)
                                 for c in bucket)
 
-    return {
+    out = {
         "first_calls": mean(first), "first_writes": mean(first, WRITES),
         "repeat_calls": mean(repeat), "repeat_writes": mean(repeat, WRITES),
         "first_methods": dict(first[0]), "repeat_methods": dict(repeat[0]),
     }
+    if elsewhere:
+        out.update(elsewhere_calls=mean(elsewhere), elsewhere_writes=mean(elsewhere, WRITES))
+    return out
 
 
 # --------------------------------------------------------------------- delete storm
@@ -379,22 +405,32 @@ def own_cost(rig_: Rig, count: int, concurrency: int) -> dict[str, Any]:
             "throughput_rps": level.throughput}
 
 
-def repeat_cache_run(rig_: Rig, args: Any, levels: list[tuple[int, ...]],
-                     measured: list[dict[str, Any]]) -> dict[str, Any]:
-    """The same enrollment measurements with the optional repeat cache switched on."""
-    seconds = args.repeat_cache
+def boot_storms(rig_: Rig, args: Any, levels: list[tuple[int, ...]], *, window: bool,
+                tag: str) -> list[dict[str, Any]]:
+    """novajoin and its IPA-bound limit at each (concurrency, instances) level."""
+    rows = []
+    for concurrency, count in levels:
+        nj = storm(rig_, f"{tag}{concurrency}", count, concurrency)
+        lim = limit_storm(rig_, f"{tag}l{concurrency}", count, concurrency, window=window,
+                          replicas=args.servers)
+        rows.append({"concurrency": concurrency, "novajoin": nj.summary(),
+                     "ipa-limit": lim.summary(), "p99_ratio": nj.pct(99) / lim.pct(99)})
+        print(f"  {concurrency:3d} concurrent: novajoin p99 {nj.pct(99):.1f} ms, "
+              f"limit p99 {lim.pct(99):.1f} ms, errors {nj.errors}/{lim.errors}", flush=True)
+    return rows
+
+
+def window_off_run(rig_: Rig, args: Any, levels: list[tuple[int, ...]]) -> dict[str, Any]:
+    """The enrollment measurements again with ``repeat_cache_seconds = 0``: every repeat
+    is read from IPA (and so is the limit's)."""
     rig_.ipa.admin.set_latency(0.0, max_concurrent=0)
-    rig_.start_servers(args.servers, repeat_cache_seconds=seconds)
-    out: dict[str, Any] = {"seconds": seconds, "round_trips": round_trips(rig_, tag="rc")}
+    rig_.start_servers(args.servers, repeat_cache_seconds=0)
+    out: dict[str, Any] = {"round_trips": round_trips(rig_, tag="wo")}
     rig_.ipa.admin.set_latency(args.latency, max_concurrent=args.cap)
-    out["levels"] = []
-    for (concurrency, count), row in zip(levels, measured, strict=True):
-        nj = storm(rig_, f"rc{concurrency}", count, concurrency)
-        out["levels"].append({"concurrency": concurrency, "novajoin": nj.summary(),
-                              "p99_ratio": nj.pct(99) / row["ipa-limit"]["p99_ms"]})
+    out["levels"] = boot_storms(rig_, args, levels, window=False, tag="wo")
     out["own_cost"] = own_cost(rig_, args.cost_instances, 50)
     out["server_peak_mb"] = [peak_rss_mb(pid) for pid in rig_.server_pids]
-    print(f"  repeat cache {seconds:g} s: {out['round_trips']}", flush=True)
+    print(f"  without the repeat window: {out['round_trips']}", flush=True)
     return out
 
 
@@ -416,8 +452,28 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "kernel": platform.release()}
 
 
+def _storm_rows(levels: list[dict[str, Any]]) -> list[str]:
+    lines = ["  conc  inst  who        req/s    p50 ms   p95 ms   p99 ms  errors  IPA calls"
+             "  p99 ratio"]
+    for row in levels:
+        for who in ("novajoin", "ipa-limit"):
+            s = row[who]
+            ratio = f"{row['p99_ratio']:9.2f}x" if who == "novajoin" else ""
+            lines.append(
+                f"  {s['concurrency']:4d}  {s['instances']:4d}  {who:9s} {s['throughput_rps']:7.0f}"
+                f"  {s['p50_ms']:7.1f}  {s['p95_ms']:7.1f}  {s['p99_ms']:7.1f}  {s['errors']:6d}"
+                f"  {s['ipa_calls']:9d}  {ratio}")
+    return lines
+
+
+def _cost_line(cost: dict[str, Any]) -> str:
+    return (f"own cost (0 ms IPA latency): {cost['ms_per_request']:.2f} ms server CPU per "
+            f"request, {cost['requests_per_core_s']:.0f} requests/s per core "
+            f"({cost['requests']} requests, {cost['errors']} errors)")
+
+
 def table(results: dict[str, Any]) -> str:
-    rt, d, cost = results["round_trips"], results["delete"], results["own_cost"]
+    rt, d = results["round_trips"], results["delete"]
     lines = [
         f"machine: {results['machine']}",
         f"setup: {results['servers']} novajoin-server processes x {results['server_threads']} "
@@ -429,22 +485,16 @@ def table(results: dict[str, Any]) -> str:
         f"writes {rt['first_writes']:.2f} (<= 1)",
         f"  enrollment, repeat               {rt['repeat_calls']:8.2f}   {0:7d}   "
         f"0 calls in a short window; writes {rt['repeat_writes']:.2f}",
+    ]
+    if "elsewhere_calls" in rt:
+        lines.append(f"    the same on another process    {rt['elsewhere_calls']:8.2f}   {1:7d}   "
+                     f"writes {rt['elsewhere_writes']:.2f}")
+    lines += [
         f"  delete (through RabbitMQ)        {d['round_trips']:8.2f}   {2:7d}",
         "",
-        "boot storm (nova: config drive x6 + metadata x1 per instance)",
-        "  conc  inst  who        req/s    p50 ms   p95 ms   p99 ms  errors  IPA calls"
-        "  p99 ratio",
-    ]
-    for row in results["levels"]:
-        for who in ("novajoin", "ipa-limit"):
-            s = row[who]
-            ratio = row["p99_ratio"] if who == "novajoin" else ""
-            ratio_text = f"{ratio:9.2f}x" if ratio != "" else ""
-            lines.append(
-                f"  {s['concurrency']:4d}  {s['instances']:4d}  {who:9s} {s['throughput_rps']:7.0f}"
-                f"  {s['p50_ms']:7.1f}  {s['p95_ms']:7.1f}  {s['p99_ms']:7.1f}  {s['errors']:6d}"
-                f"  {s['ipa_calls']:9d}  {ratio_text}")
-    lines += [
+        "boot storm (nova: config drive x6 + metadata x1 per instance; balancer: source",
+        "affinity, the metadata call reaching the next replica)",
+        *_storm_rows(results["levels"]),
         "",
         f"delete storm: {d['deletes']} deletes, listener {d['listener_threads']} threads: "
         f"drain {d['drain_s']:.2f} s, IPA-bound limit {d['limit_s']:.2f} s, "
@@ -454,33 +504,24 @@ def table(results: dict[str, Any]) -> str:
         f"{d['direct_round_trips']:.2f} round trips per delete",
         f"  novajoin-notify: {d['notify_cpu_s'] / d['deletes'] * 1000:.2f} ms CPU per delete, "
         f"{d['messages']} messages consumed, {d['notify_peak_mb']:.0f} MB peak",
-        f"own cost (0 ms IPA latency): {cost['ms_per_request']:.2f} ms server CPU per request, "
-        f"{cost['requests_per_core_s']:.0f} requests/s per core "
-        f"({cost['requests']} requests, {cost['errors']} errors)",
+        _cost_line(results["own_cost"]),
         "peak memory per server process (VmHWM): "
         + ", ".join(f"{m:.0f} MB" for m in results["server_peak_mb"]),
     ]
-    cached = results.get("repeat_cache")
-    if cached:
-        crt, ccost = cached["round_trips"], cached["own_cost"]
+    off = results.get("window_off")
+    if off:
+        ort = off["round_trips"]
         lines += [
             "",
-            f"with repeat_cache_seconds = {cached['seconds']:g} (default 0 = off, as above):",
-            f"  IPA calls per enrollment: first request {crt['first_calls']:.2f}, "
-            f"repeat {crt['repeat_calls']:.2f} (writes {crt['first_writes']:.2f} / "
-            f"{crt['repeat_writes']:.2f})",
+            "without the repeat window (repeat_cache_seconds = 0; the limit reads every repeat):",
+            f"  IPA calls per enrollment: first request {ort['first_calls']:.2f}, "
+            f"repeat {ort['repeat_calls']:.2f} (writes {ort['first_writes']:.2f} / "
+            f"{ort['repeat_writes']:.2f})",
+            *_storm_rows(off["levels"]),
+            "  " + _cost_line(off["own_cost"]),
+            "  peak memory per server process: "
+            + ", ".join(f"{m:.0f} MB" for m in off["server_peak_mb"]),
         ]
-        for row in cached["levels"]:
-            s = row["novajoin"]
-            lines.append(
-                f"  {s['concurrency']:4d}  {s['instances']:4d}  novajoin  "
-                f"{s['throughput_rps']:7.0f}  {s['p50_ms']:7.1f}  {s['p95_ms']:7.1f}"
-                f"  {s['p99_ms']:7.1f}  {s['errors']:6d}  {s['ipa_calls']:9d}"
-                f"  {row['p99_ratio']:9.2f}x (vs the limit above)")
-        lines.append(
-            f"  own cost: {ccost['ms_per_request']:.2f} ms server CPU per request "
-            f"({ccost['requests']} requests, {ccost['errors']} errors); peak memory "
-            + ", ".join(f"{m:.0f} MB" for m in cached["server_peak_mb"]))
     lines.append(f"wall time: {results['wall_s']:.0f} s")
     return "\n".join(lines)
 
@@ -530,8 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deletes", type=int, default=1000)
     parser.add_argument("--listener-threads", type=int, default=16)
     parser.add_argument("--cost-instances", type=int, default=200)
-    parser.add_argument("--repeat-cache", type=float, default=5.0,
-                        help="also measure with repeat_cache_seconds = this (0: skip)")
+    parser.add_argument("--skip-window-off", action="store_true",
+                        help="do not measure again with repeat_cache_seconds = 0")
     parser.add_argument("--docs", action="store_true", help="also write docs/benchmarks.png")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -549,24 +590,15 @@ def main(argv: list[str] | None = None) -> int:
         results["round_trips"] = round_trips(r)
         print(f"  round trips: {results['round_trips']}", flush=True)
         r.ipa.admin.set_latency(args.latency, max_concurrent=args.cap)
-        results["levels"] = []
-        for concurrency, count in levels:
-            nj = storm(r, f"c{concurrency}", count, concurrency)
-            lim = limit_storm(r, f"l{concurrency}", count, concurrency)
-            row = {"concurrency": concurrency, "novajoin": nj.summary(),
-                   "ipa-limit": lim.summary(), "p99_ratio": nj.pct(99) / lim.pct(99)}
-            results["levels"].append(row)
-            print(f"  {concurrency:3d} concurrent: novajoin p99 {nj.pct(99):.1f} ms, "
-                  f"limit p99 {lim.pct(99):.1f} ms, errors {nj.errors}/{lim.errors}",
-                  flush=True)
+        results["levels"] = boot_storms(r, args, levels, window=True, tag="c")
         results["own_cost"] = own_cost(r, args.cost_instances, 50)
         print(f"  own cost: {results['own_cost']}", flush=True)
         results["delete"] = delete_storm(r, args.deletes, args.cap, args.latency,
                                          args.listener_threads)
         print(f"  delete storm: drain {results['delete']['drain_s']:.2f} s", flush=True)
         results["server_peak_mb"] = [peak_rss_mb(pid) for pid in r.server_pids]
-        if args.repeat_cache > 0:
-            results["repeat_cache"] = repeat_cache_run(r, args, levels, results["levels"])
+        if not args.skip_window_off:
+            results["window_off"] = window_off_run(r, args, levels)
     results["wall_s"] = time.perf_counter() - started
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
