@@ -12,10 +12,14 @@ Keys are lower-case, because IPA's names are case-insensitive.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass
@@ -62,6 +66,47 @@ class Zone:
     records: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
+class SubstringIndex:
+    """Narrows a case-insensitive substring search over many texts (keyed, e.g. by fqdn).
+
+    Texts are split into words (runs of ``[a-z0-9]``).  A word of the needle that has a
+    non-word character on both sides *inside the needle* is a whole word of every text
+    that contains the needle, so only the texts holding that word need checking; the
+    exact ``needle in text`` test stays with the caller.  A needle without such a word
+    (``vm1``, ``example.test``) cannot be narrowed: ``candidates`` returns None.
+    """
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        self._words: dict[str, frozenset[str]] = {}
+        self._postings: dict[str, set[str]] = {}
+
+    def put(self, key: str, text: str) -> None:
+        if self.texts.get(key) == text:
+            return
+        self.drop(key)
+        words = frozenset(_WORD.findall(text))
+        self.texts[key], self._words[key] = text, words
+        for word in words:
+            self._postings.setdefault(word, set()).add(key)
+
+    def drop(self, key: str) -> None:
+        self.texts.pop(key, None)
+        for word in self._words.pop(key, ()):
+            keys = self._postings[word]
+            keys.discard(key)
+            if not keys:
+                del self._postings[word]
+
+    def candidates(self, needle: str) -> set[str] | None:
+        """The keys whose text may contain ``needle`` (lower-case), or None: all may."""
+        inner = [m.group() for m in _WORD.finditer(needle)
+                 if m.start() > 0 and m.end() < len(needle)]
+        if not inner:
+            return None
+        return min((self._postings.get(w, set()) for w in inner), key=len)
+
+
 class State:
     """Everything the simulator knows; callers hold ``lock`` while they touch it."""
 
@@ -70,6 +115,11 @@ class State:
         self.clear()
 
     def clear(self) -> None:
+        # host_find's criteria index; commands report the hosts they change
+        # (``host_changed``) and it is brought up to date on the next search.
+        self._host_index = SubstringIndex()
+        self._host_index_stale = True
+        self._hosts_changed: set[str] = set()
         self.hosts: dict[str, Host] = {}
         self.services: dict[str, Service] = {}  # lower-case principal -> Service
         self.hostgroups: dict[str, Group] = {}
@@ -77,6 +127,27 @@ class State:
         self.permissions: dict[str, Group] = {}
         self.privileges: dict[str, Group] = {}
         self.roles: dict[str, Group] = {}
+
+    # -- host search index ---------------------------------------------------------------
+    def host_changed(self, fqdn: str) -> None:
+        """A host was added, deleted, or its searchable attributes may have changed."""
+        self._hosts_changed.add(fqdn)
+
+    def host_index(self, text: Callable[[Host], str]) -> SubstringIndex:
+        """The index of ``text(host)`` for every host, brought up to date."""
+        index = self._host_index
+        changed: Iterable[str] = self._hosts_changed
+        if self._host_index_stale:
+            index, changed = SubstringIndex(), self.hosts
+            self._host_index, self._host_index_stale = index, False
+        for key in changed:
+            host = self.hosts.get(key)
+            if host is None:
+                index.drop(key)
+            else:
+                index.put(key, text(host))
+        self._hosts_changed = set()
+        return index
 
     # -- helpers used by several command modules --------------------------------------
     def zone_for(self, absname: str) -> Zone | None:

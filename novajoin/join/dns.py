@@ -66,6 +66,15 @@ class DNSMarker:
         return record_attr(self.address)
 
 
+def search_term(instance_id: str) -> str:
+    """A ``dnsrecord_find`` criteria that matches the names carrying an instance's markers.
+
+    A substring only (it also matches longer instance ids that start with this one):
+    what is found must still be read with ``markers`` and compared exactly.
+    """
+    return f"instance={str(instance_id).lower()}"
+
+
 def valid_port_id(value: object) -> bool:
     return isinstance(value, str) and bool(_PORT.fullmatch(value))
 

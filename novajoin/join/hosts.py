@@ -30,21 +30,31 @@ class OwnedHost:
 
     ``has_keytab`` / ``has_password`` are what ``host_find`` reported (False when
     absent): decisions that depend on the enrollment state must ``host_show``.
+    ``managing``: the hosts whose managedBy names this one (itself included, as IPA
+    makes every host manage itself) — only from a ``host_find_call(managing=True)``;
+    otherwise, and when IPA lists none, empty.
     """
 
     fqdn: str
     marker: Marker
     has_keytab: bool
     has_password: bool
+    managing: frozenset[str] = frozenset()
 
 
-def host_find_call(instance_id: str) -> tuple[str, list[Any], dict[str, Any]]:
+def host_find_call(
+    instance_id: str, *, managing: bool = False
+) -> tuple[str, list[Any], dict[str, Any]]:
     """The ``host_find`` (command, args, options) that finds an instance's hosts.
 
+    ``managing``: ask for every attribute (``all``), which makes IPA add to each
+    entry the hosts it manages (``managing_host``; ``managing`` DNs with ``raw``).
     Public so that callers can put it in a ``batch`` with other reads.
     """
-    return ("host_find", [search_term(instance_id)],
-            {"no_members": True, "sizelimit": SIZELIMIT})
+    options: dict[str, Any] = {"no_members": True, "sizelimit": SIZELIMIT}
+    if managing:
+        options["all"] = True
+    return ("host_find", [search_term(instance_id)], options)
 
 
 def owned_hosts(answer: Mapping[str, Any], instance_id: str) -> list[OwnedHost]:
@@ -66,8 +76,29 @@ def owned_hosts(answer: Mapping[str, Any], instance_id: str) -> list[OwnedHost]:
             continue
         found.append(OwnedHost(fqdn=fqdn.lower().rstrip("."), marker=marker,
                                has_keytab=bool(entry.get("has_keytab")),
-                               has_password=bool(entry.get("has_password"))))
+                               has_password=bool(entry.get("has_password")),
+                               managing=managed_hosts(entry)))
     return sorted(found, key=lambda h: h.fqdn)
+
+
+def managed_hosts(entry: Mapping[str, Any]) -> frozenset[str]:
+    """The names in a host entry's ``managing_host`` (or raw ``managing`` DNs).
+
+    Absent and empty are the same: IPA leaves the key out when it finds no host.
+    A value this cannot read is kept as it is, so that it never equals a host
+    name and a caller that compares the set with its own hosts sees "other".
+    """
+    names: set[str] = set()
+    for attr, is_dn in (("managing_host", False), ("managing", True)):
+        values = entry.get(attr) or []
+        for value in values if isinstance(values, list | tuple) else [values]:
+            text = str(value).strip().lower()
+            if is_dn:
+                rdn = text.split(",", 1)[0]
+                key, sep, name = rdn.partition("=")
+                text = name.strip() if sep and key.strip() == "fqdn" else text
+            names.add(text.rstrip("."))
+    return frozenset(names)
 
 
 def find_owned_hosts(

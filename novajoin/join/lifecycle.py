@@ -25,7 +25,8 @@ IPA round trips per operation (reads are batched together, then all writes in on
 operation                                      round trips  of which write batches
 =============================================  ===========  =====================
 instance_deleted, no host owned (dup / early)  1            0
-instance_deleted, host owned                   3            1 (DNS, services, host_del)
+instance_deleted, host owned                   2            1 (DNS, host_del)
+  ... managing a subhost, or another zone      3            1 (DNS, services, host_del)
   ... a shared subhost/service lost its link   5            2 (+ re-read, sweep)
 instance_updated, nothing asked in metadata    0            0
 instance_updated, something missing            3            1
@@ -47,6 +48,12 @@ forward zone where an address or port must be searched; for a delete also the su
 services the host manages, ``man_by_host``); (3) one ``batch`` of writes.  Managed
 services and subhosts: see ``novajoin.join.services`` (ownership by subhost marker and
 IPA's ``managedby``).
+
+A delete's round trip 1 also asks ``host_find`` with ``all`` (IPA then lists the hosts
+each host manages) and ``dnsrecord_find`` of the instance's DNS markers in the zone the
+previous delete found for the configured domain; when that proves what round trip 2
+would read (``records_from_round_one``: no subhost, every host in that zone, a complete
+answer), round trip 2 is skipped and the writes are the same.
 """
 
 from __future__ import annotations
@@ -81,6 +88,9 @@ _DONE_DEL = (ipa_errors.NotFound, ipa_errors.AttrValueNotFound)
 _NO_RECORD = (ipa_errors.NotFound,)
 # An IPA without integrated DNS answers dnszone_find with NotFound ("DNS is not configured").
 _NO_DNS = (ipa_errors.NotFound, ipa_errors.CommandError)
+# A delete's search for the instance's DNS markers: its host names, and perhaps a few
+# stale ones; more than this and round trip 2 reads the hosts' names one by one.
+_MARKED_SIZELIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,11 @@ class InstanceLifecycle:
         self.settings = settings
         self.deadline = deadline
         self._clock = clock
+        # Where a delete looks for the instance's DNS markers in round trip 1: the
+        # forward zone of the configured domain in the previous answer.  A hint only
+        # (a wrong guess costs round trip 2, never a wrong write), so sharing it
+        # between threads needs no lock.
+        self._zone_hint = dns.absolute(settings.domain)
 
     # -- instance events -----------------------------------------------------------------
 
@@ -212,18 +227,27 @@ class InstanceLifecycle:
         PTR) are removed, then ``host_del(updatedns=True)`` removes the host, its
         services and its remaining A/AAAA/SSHFP/PTR.  NotFound = done; a duplicate or
         early delete finds no host and returns ``changed=False`` without writing.
+        Reads then writes: two round trips, three when round trip 1 cannot prove what
+        to remove (a subhost, a host outside the guessed zone; ``records_from_round_one``).
         """
         if not self._valid_instance(instance_id):
             return Outcome(DELETED, False, "malformed instance id")
         instance_id = instance_id.lower()
         op = self._operation()
-        hosts, zones = self._hosts_and_zones(op, instance_id)
+        guess = self._zone_hint
+        hosts, zones, found = self._delete_reads(op, instance_id, guess)
+        self._zone_hint = (dns.forward_zone(self.settings.domain, zones)
+                           or dns.absolute(self.settings.domain))
         if not hosts:
             LOG.info("instance %s deleted: no host in IPA is owned by it, nothing to do",
                      instance_id)
             return Outcome(DELETED, False, f"no host in IPA is owned by instance {instance_id}",
                            op.round_trips)
-        records, owned_writes, shared = self._host_records(op, hosts, zones, instance_id)
+        direct = records_from_round_one(hosts, zones, guess, found)
+        if direct is not None:
+            records, owned_writes, shared = direct, [], []
+        else:
+            records, owned_writes, shared = self._host_records(op, hosts, zones, instance_id)
         writes: list[_Write] = list(owned_writes)  # subhosts / services first
         for host in hosts:
             record = records.get(host.fqdn)
@@ -610,13 +634,19 @@ class InstanceLifecycle:
     ) -> tuple[list[OwnedHost], list[str]]:
         """Round trip 1: the instance's owned hosts and IPA's DNS zones, in one batch."""
         find, zone_find = op.run([host_find_call(instance_id), _zone_find_call()])
-        answer = _result(find, "host_find")
-        assert answer is not None
-        hosts = owned_hosts(answer, instance_id)
-        # No DNS in this IPA (zone_find refused, e.g. DNS not installed) is no reason
-        # to keep a host of a deleted instance.
-        zones_answer = _result(zone_find, "dnszone_find", _NO_DNS)
-        return hosts, _zones(zones_answer or {})
+        return _owned_and_zones(find, zone_find, instance_id)
+
+    def _delete_reads(
+        self, op: _Operation, instance_id: str, zone: str
+    ) -> tuple[list[OwnedHost], list[str], BatchItem]:
+        """Round trip 1 of a delete: as ``_hosts_and_zones``, with what the hosts manage,
+        and the names in ``zone`` that carry the instance's DNS markers (unchecked)."""
+        marked: Call = ("dnsrecord_find", [zone, dns.search_term(instance_id)],
+                        {"sizelimit": _MARKED_SIZELIMIT})
+        find, zone_find, found = op.run([host_find_call(instance_id, managing=True),
+                                         _zone_find_call(), marked])
+        hosts, zones = _owned_and_zones(find, zone_find, instance_id)
+        return hosts, zones, found
 
     def _host_records(
         self, op: _Operation, hosts: list[OwnedHost], zones: list[str], instance_id: str
@@ -735,6 +765,59 @@ class InstanceLifecycle:
     def _refused(action: str, why: str) -> Outcome:
         LOG.warning("ignoring a DNS event: %s", why)
         return Outcome(action, False, why)
+
+
+def _owned_and_zones(
+    find: BatchItem, zone_find: BatchItem, instance_id: str
+) -> tuple[list[OwnedHost], list[str]]:
+    answer = _result(find, "host_find")
+    assert answer is not None
+    hosts = owned_hosts(answer, instance_id)
+    # No DNS in this IPA (zone_find refused, e.g. DNS not installed) is no reason
+    # to keep a host of a deleted instance.
+    zones_answer = _result(zone_find, "dnszone_find", _NO_DNS)
+    return hosts, _zones(zones_answer or {})
+
+
+def records_from_round_one(
+    hosts: Sequence[OwnedHost], zones: Sequence[str], guessed_zone: str, found: BatchItem
+) -> dict[str, _Record] | None:
+    """The DNS records round trip 2 of a delete would read, if round trip 1 proves them.
+
+    Round trip 1 of a delete also asked ``dnsrecord_find(guessed_zone, <instance's
+    marker>)``.  Its answer replaces round trip 2 only when that is provably what
+    round trip 2 would conclude:
+
+    * no host manages anything but these hosts (``managing``), so there is no subhost
+      or subhost service to clean up (the hosts' own services go with ``host_del``);
+    * every host that has a forward zone in ``zones`` (this delete's fresh list) has
+      it equal to ``guessed_zone`` — a host without one has no record to read either;
+    * the find answered, from an existing zone, untruncated.
+
+    Then the records are those found on exactly the hosts' own names: a name the find
+    did not return holds no marker of this instance, from which ``_unpublish_writes``
+    would remove nothing.  None means: read as round trip 2 always did.
+    """
+    owned = {h.fqdn for h in hosts}
+    if any(h.managing - owned for h in hosts):
+        return None
+    names: dict[str, str] = {}
+    for host in hosts:
+        zone = dns.forward_zone(host.fqdn, zones)
+        if zone is None:
+            continue
+        if zone != dns.absolute(guessed_zone):
+            return None
+        names[dns.relative_name(host.fqdn, zone)] = host.fqdn
+    if not names:
+        return {}
+    if found.error is not None:
+        return None  # e.g. the guessed zone does not exist
+    answer = found.result or {}
+    if answer.get("truncated") or not isinstance(answer.get("result"), list):
+        return None
+    zone = dns.absolute(guessed_zone)
+    return {names[r.rel]: r for r in InstanceLifecycle._found(found, zone) if r.rel in names}
 
 
 def _zone_find_call() -> Call:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from novajoin.ipa import IPAClient
+from novajoin.ipa import BatchItem, IPAClient
+from novajoin.ipa import errors as ipa_errors
 from novajoin.join import (
     OTP_ISSUED,
     DNSMarker,
@@ -29,6 +30,7 @@ from novajoin.join import (
     find_owned_hosts,
 )
 from novajoin.join import dns as jdns
+from novajoin.join import lifecycle as lifecycle_module
 
 PROJECT = "6f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WRITES = {"host_add", "host_mod", "host_del", "host_disable", "dnsrecord_add",
@@ -58,16 +60,32 @@ def life(ipa: IPAClient, settings: JoinSettings) -> InstanceLifecycle:
     return InstanceLifecycle(ipa, settings, deadline=10.0)
 
 
-def enrolled(joiner: JoinService, fake_ipa: Any, hostname: str,
-             *, enroll: bool = True) -> tuple[str, str]:
+def enrolled(joiner: JoinService, fake_ipa: Any, hostname: str, *, enroll: bool = True,
+             metadata: dict[str, str] | None = None) -> tuple[str, str]:
     """A novajoin host created through JoinService.join; (instance id, fqdn)."""
     instance = str(uuid.uuid4())
     answer = joiner.join(InstanceRequest(instance_id=instance, project_id=PROJECT,
-                                         hostname=hostname, metadata={"ipa_enroll": "true"}))
+                                         hostname=hostname,
+                                         metadata={"ipa_enroll": "true", **(metadata or {})}))
     assert answer.status == OTP_ISSUED and answer.hostname and answer.otp
     if enroll:
         fake_ipa.admin.enroll(answer.hostname, answer.otp)
     return instance, answer.hostname
+
+
+def enroll_as(ipa: IPAClient, fake_ipa: Any, instance: str, hostname: str, *,
+              domain: str | None = None, metadata: dict[str, str] | None = None
+              ) -> JoinSettings:
+    """An enrolled novajoin host of a given instance; the settings it was named with."""
+    settings = JoinSettings(domain=domain or fake_ipa.domain, realm=fake_ipa.realm,
+                            ipa_server=fake_ipa.fqdn)
+    joiner = JoinService(ipa, settings, otp_key=secrets.token_bytes(32))
+    answer = joiner.join(InstanceRequest(instance_id=instance, project_id=PROJECT,
+                                         hostname=hostname,
+                                         metadata={"ipa_enroll": "true", **(metadata or {})}))
+    assert answer.status == OTP_ISSUED and answer.hostname and answer.otp
+    fake_ipa.admin.enroll(answer.hostname, answer.otp)
+    return settings
 
 
 # -- call log and state helpers ----------------------------------------------------------------
@@ -90,6 +108,27 @@ def commands(entries: list[dict[str, Any]]) -> list[str]:
 
 def writes(entries: list[dict[str, Any]]) -> list[str]:
     return [c for c in commands(entries) if c in WRITES]
+
+
+def write_calls(entries: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """Every write run, nested batch items included: (command, params)."""
+    out = []
+    for entry in entries:
+        method = entry["method"].split("/")[0]
+        items = entry["params"][0] if method == "batch" else [entry]
+        for item in items:
+            command = item["method"].split("/")[0]
+            if command in WRITES or command.endswith(("_remove_host", "_remove_managedby")):
+                out.append((command, item["params"]))
+    return out
+
+
+def durable(state: dict[str, Any]) -> dict[str, Any]:
+    """What two builds of the same scenario share: names, links and DNS records
+    (unique ids and OTP nonces differ from build to build)."""
+    return {"hosts": {k: h["managedby"] for k, h in state["hosts"].items()},
+            "services": {k: s["managedby"] for k, s in state["services"].items()},
+            "dns": {k: z["records"] for k, z in state["dnszones"].items()}}
 
 
 def record(fake_ipa: Any, zone: str, name: str) -> dict[str, list[str]]:
@@ -136,8 +175,10 @@ def test_delete_removes_host_services_and_dns(life, joiner, ipa, fake_ipa, caplo
     assert "del1" not in state["dnszones"][ZONE]["records"]
     assert "10" not in state["dnszones"][REV4]["records"]
     log = calls(fake_ipa, seq)
-    # host_find+dnszone_find, dnsrecord_show, one batch of writes.
-    assert len(log) == outcome.round_trips == 3
+    # batch[host_find (all: what it manages), dnszone_find, dnsrecord_find of the
+    # instance's markers], then one batch of writes: the host manages only itself.
+    assert len(log) == outcome.round_trips == 2
+    assert commands(log[:1]) == ["host_find", "dnszone_find", "dnsrecord_find"]
     assert writes(log) == ["dnsrecord_del", "dnsrecord_del", "host_del"]
     lines = audit(caplog)
     assert len(lines) == 3 and all(instance in line for line in lines)
@@ -166,7 +207,7 @@ def test_delete_of_a_not_enrolled_host_without_dns(life, joiner, fake_ipa):
     instance, fqdn = enrolled(joiner, fake_ipa, "del2", enroll=False)
     seq = fake_ipa.admin.last_call_seq()
     outcome = life.instance_deleted(instance)
-    assert outcome.changed
+    assert outcome.changed and outcome.round_trips == 2
     assert fqdn not in fake_ipa.admin.state()["hosts"]
     assert writes(calls(fake_ipa, seq)) == ["host_del"]
 
@@ -198,6 +239,168 @@ def test_foreign_and_other_instances_hosts_are_never_touched(life, joiner, ipa, 
     [owned] = find_owned_hosts(ipa, owner)
     assert owned.fqdn == fqdn and owned.has_keytab and not owned.has_password
     assert owned.marker.owned_by(owner) and owned.marker.project_id == PROJECT
+
+
+def test_delete_of_a_host_managing_a_vip_reads_again_and_removes_it(
+        life, joiner, ipa, fake_ipa, caplog):
+    caplog.set_level(logging.INFO)
+    vip = "vip1.example.test"
+    instance, fqdn = enrolled(joiner, fake_ipa, "vipowner", metadata={
+        "managed_service_web": f"HTTP/{vip}", "managed_service_own": "nfs/vipowner.example.test"})
+    state = fake_ipa.admin.state()
+    assert vip in state["hosts"] and f"http/{vip}@{fake_ipa.realm}".lower() in state["services"]
+    assert ipa.call("host_show", fqdn, all=True)["result"]["managing_host"] == [vip, fqdn]
+
+    seq = fake_ipa.admin.last_call_seq()
+    caplog.clear()
+    outcome = life.instance_deleted(instance)
+    assert outcome.changed
+    log = calls(fake_ipa, seq)
+    # Round trip 1 shows the host manages a subhost: round trip 2 as before, then writes.
+    assert len(log) == outcome.round_trips == 3
+    assert commands(log[1:2]) == ["dnsrecord_show", "host_find", "service_find"]
+    assert writes(log) == ["host_del", "host_del"]
+    state = fake_ipa.admin.state()
+    assert vip not in state["hosts"] and fqdn not in state["hosts"]
+    assert not any(vip in key or fqdn in key for key in state["services"])
+    assert [line.split()[0] for line in audit(caplog)] == ["action=subhost-del", "action=host-del"]
+
+
+def test_a_wrong_zone_guess_costs_one_round_trip_once(make_client, fake_ipa):
+    # Hosts named in sub.example.test, a domain IPA has no zone of its own for: the
+    # records live in example.test., which the first delete learns from IPA's answer.
+    ipa = make_client()
+    settings = JoinSettings(domain="sub.example.test", realm=fake_ipa.realm,
+                            ipa_server=fake_ipa.fqdn)
+    joiner = JoinService(ipa, settings, otp_key=secrets.token_bytes(32))
+    life = InstanceLifecycle(ipa, settings, deadline=10.0)
+    first, fqdn1 = enrolled(joiner, fake_ipa, "guess1")
+    second, fqdn2 = enrolled(joiner, fake_ipa, "guess2")
+    assert (fqdn1, fqdn2) == ("guess1.sub.example.test", "guess2.sub.example.test")
+    for instance, ip in ((first, "192.0.2.31"), (second, "192.0.2.32")):
+        assert life.floating_ip_associated(instance, ip).changed
+    assert record(fake_ipa, ZONE, "guess2.sub")["arecord"] == ["192.0.2.32"]
+
+    outcomes = [life.instance_deleted(first), life.instance_deleted(second)]
+    assert [o.round_trips for o in outcomes] == [3, 2] and all(o.changed for o in outcomes)
+    records = fake_ipa.admin.state()["dnszones"][ZONE]["records"]
+    assert "guess1.sub" not in records and "guess2.sub" not in records
+
+
+class WithoutDNS:
+    """An IPAClient as IPA without integrated DNS answers it: every DNS command is refused
+    with NotFound ("DNS is not configured"); everything else reaches the simulator."""
+
+    def __init__(self, ipa: IPAClient) -> None:
+        self._ipa = ipa
+
+    @staticmethod
+    def _refused() -> ipa_errors.NotFound:
+        return ipa_errors.NotFound("DNS is not configured",
+                                   data={"reason": "DNS is not configured"})
+
+    def request(self, command: str, args: Any = (), options: Any = None, *,
+                deadline: float | None = None) -> dict[str, Any]:
+        if command.startswith("dns"):
+            raise self._refused()
+        return self._ipa.request(command, args, options, deadline=deadline)
+
+    def batch(self, calls: Any, *, deadline: float | None = None) -> list[BatchItem]:
+        calls = list(calls)
+        passed = [c for c in calls if not c[0].startswith("dns")]
+        answers = iter(self._ipa.batch(passed, deadline=deadline) if passed else [])
+        return [BatchItem(error=self._refused()) if c[0].startswith("dns") else next(answers)
+                for c in calls]
+
+
+# Each builds, for one fixed instance id, a state a delete may meet; returns the domain
+# the deployment names hosts in.
+def _plain(ipa: IPAClient, fake_ipa: Any, instance: str) -> str:
+    enroll_as(ipa, fake_ipa, instance, "eq-plain")
+    return fake_ipa.domain
+
+
+def _with_records(ipa: IPAClient, fake_ipa: Any, instance: str) -> str:
+    settings = enroll_as(ipa, fake_ipa, instance, "eq-rec")
+    reverse_zone(ipa, "192.0.2.0/24")
+    ipa.call("dnszone_add", name_from_ip="2001:db8::/32")
+    life = InstanceLifecycle(ipa, settings)
+    assert life.floating_ip_associated(instance, "192.0.2.41",
+                                       port_id="7d2b0a4e-port").changed
+    assert life.fixed_ips_created(instance, ["192.0.2.42", "2001:db8::42"]).changed
+    # Another instance's publication and an admin's record on the same name stay.
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    ipa.call("dnsrecord_add", ZONE, "eq-rec", arecord=["192.0.2.43", "192.0.2.44"],
+             txtrecord=[marker(other, "192.0.2.43")])
+    return fake_ipa.domain
+
+
+def _in_sub_zone(ipa: IPAClient, fake_ipa: Any, instance: str) -> str:
+    domain = f"sub.{fake_ipa.domain}"
+    ipa.call("dnszone_add", f"{domain}.")
+    settings = enroll_as(ipa, fake_ipa, instance, "eq-sub", domain=domain)
+    assert InstanceLifecycle(ipa, settings).floating_ip_associated(instance,
+                                                                   "192.0.2.45").changed
+    return domain
+
+
+def _zone_of_its_own(ipa: IPAClient, fake_ipa: Any, instance: str) -> str:
+    settings = enroll_as(ipa, fake_ipa, instance, "eq-own")
+    ipa.call("dnszone_add", f"eq-own.{fake_ipa.domain}.")
+    assert InstanceLifecycle(ipa, settings).floating_ip_associated(instance,
+                                                                   "192.0.2.46").changed
+    return fake_ipa.domain
+
+
+def _managing_a_vip(ipa: IPAClient, fake_ipa: Any, instance: str) -> str:
+    enroll_as(ipa, fake_ipa, instance, "eq-vip", metadata={
+        "managed_service_web": f"HTTP/eq-vip1.{fake_ipa.domain}",
+        "compact_service_nfs": '["storage"]'})
+    return fake_ipa.domain
+
+
+def _without_dns(ipa: IPAClient, fake_ipa: Any, instance: str) -> str:
+    enroll_as(ipa, fake_ipa, instance, "eq-nodns")
+    return fake_ipa.domain
+
+
+EQUAL_WRITES_STATES = {
+    # name: (builder, IPA without DNS, round trips of the delete: 3-round path, now)
+    "plain": (_plain, False, 3, 2),
+    "records": (_with_records, False, 3, 2),
+    "sub-zone": (_in_sub_zone, False, 3, 2),
+    "zone-of-its-own": (_zone_of_its_own, False, 3, 3),
+    "vip-subhost": (_managing_a_vip, False, 3, 3),
+    "dns-not-installed": (_without_dns, True, 3, 2),
+}
+
+
+@pytest.mark.parametrize("name", EQUAL_WRITES_STATES)
+def test_two_round_trip_delete_writes_what_three_did(name, make_client, fake_ipa, monkeypatch):
+    build, no_dns, slow_trips, fast_trips = EQUAL_WRITES_STATES[name]
+    instance = "5a1d0e7c-3b2f-4e6a-9c8d-7f6e5d4c3b2a"
+    seen = []
+    for direct in (False, True):
+        fake_ipa.admin.reset()
+        ipa = make_client()
+        domain = build(ipa, fake_ipa, instance)
+        before = fake_ipa.admin.state()
+        client: Any = WithoutDNS(ipa) if no_dns else ipa
+        life = InstanceLifecycle(client, JoinSettings(domain=domain, realm=fake_ipa.realm,
+                                                      ipa_server=fake_ipa.fqdn))
+        with monkeypatch.context() as patch:
+            if not direct:  # what every delete did before round trip 1 could prove enough
+                patch.setattr(lifecycle_module, "records_from_round_one", lambda *a: None)
+            seq = fake_ipa.admin.last_call_seq()
+            outcome = life.instance_deleted(instance)
+        assert outcome.changed
+        assert outcome.round_trips == (fast_trips if direct else slow_trips)
+        seen.append((write_calls(calls(fake_ipa, seq)), durable(before),
+                     durable(fake_ipa.admin.state())))
+    assert seen[0] == seen[1]
+    written, before, after = seen[1]
+    assert [c[0] for c in written][-1] == "host_del"
+    assert before != after
 
 
 # -- rebuild -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from novajoin.fakeipa.commands import dns
@@ -27,7 +28,7 @@ from novajoin.fakeipa.commands._common import (
     set_attrs,
     validation,
 )
-from novajoin.fakeipa.state import Host
+from novajoin.fakeipa.state import Host, State
 from novajoin.ipa import errors
 
 HOST_OBJECTCLASSES = ["ipaobject", "nshost", "ipahost", "pkiuser", "ipaservice",
@@ -41,7 +42,14 @@ EDITABLE = ("description", "l", "nshostlocation", "nshardwareplatform", "nsosver
             "macaddress", "userclass", "ipaassignedidview", "krbprincipalauthind",
             "usercertificate", "ipasshpubkey", "ipakrbokasdelegate", "ipakrbrequirespreauth",
             "ipakrboktoauthasdelegate")
+EQUAL_FILTERS = ("fqdn", "description", "l", "nshostlocation", "nshardwareplatform",
+                 "nsosversion", "macaddress", "userclass", "krbprincipalauthind")
+RELATION_OPTIONS = ("in_hostgroup", "not_in_hostgroup", "in_role", "not_in_role",
+                    "man_by_host", "not_man_by_host")
 _OTP_ALPHABET = string.ascii_letters + string.digits
+# Joins a host's values in the criteria index: a criteria without it cannot match across
+# two values.
+_SEP = "\x00"
 
 
 def generate_password() -> str:
@@ -64,19 +72,63 @@ def is_master(ctx: Ctx, host: Host) -> bool:
     return host.fqdn == ctx.server_fqdn.lower()
 
 
-def host_entry(ctx: Ctx, host: Host, p: dict[str, Any], *, add: bool = False) -> dict[str, Any]:
-    """A host as host_show / host_add / host_mod / host_find render it."""
+def host_entry(ctx: Ctx, host: Host, p: dict[str, Any], *, add: bool = False,
+               managing: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """A host as host_show / host_add / host_mod / host_find render it.
+
+    ``managing``: from ``managed_hosts``, for the commands whose post-callback in IPA
+    adds, with ``all``, the hosts this host manages (host_add / _mod / _show / _find;
+    not the member commands).
+    """
     if p.get("all"):
         keep = None
     else:
         keep = set(DEFAULT_ATTRS) | ({"objectclass", "ipauniqueid"} if add else set())
     attrs = dict(host.attrs, ipauniqueid=[host.uid])
     entry: dict[str, Any] = {"dn": host_dn(ctx, host.fqdn), **render(attrs, keep)}
+    raw = bool(p.get("raw"))
     if not p.get("no_members"):
-        _add_members(ctx, host, entry, raw=bool(p.get("raw")))
+        _add_members(ctx, host, entry, raw=raw)
+    if managing is not None and p.get("all"):
+        _add_managing(ctx, managing.get(host.fqdn, []), entry, raw=raw)
     entry["has_password"] = host.password is not None
     entry["has_keytab"] = host.keytab and host.password is None
     return entry
+
+
+def managed_hosts(ctx: Ctx, fqdns: Iterable[str], p: dict[str, Any]
+                  ) -> dict[str, list[str]] | None:
+    """With ``all``: the hosts whose managedBy names each of ``fqdns`` (IPA's
+    ``get_managed_hosts``, a search ``managedBy=<dn>``); one pass over the hosts for a
+    long answer, not one per entry."""
+    if not p.get("all") or p.get("pkey_only"):
+        return None
+    hosts = ctx.state.hosts
+    found: dict[str, list[str]] = {f: [] for f in fqdns}
+    if len(found) <= 4:  # a show, or a find by marker: a membership test per host
+        for fqdn, managed in found.items():
+            managed.extend([k for k, h in hosts.items() if fqdn in h.managedby])
+        return found
+    for key, other in hosts.items():
+        for manager in other.managedby:
+            if manager in found:
+                found[manager].append(key)
+    return found
+
+
+def _add_managing(ctx: Ctx, managed: list[str], entry: dict[str, Any], *, raw: bool) -> None:
+    """IPA's ``managing``: the hosts that name this one in managedBy (itself included,
+    since host_add makes a host manage itself).  Like every member attribute, the DNs
+    become ``managing_host`` names unless ``raw``; regardless of ``no_members``, as
+    IPA's post-callback adds it either way.  No such host: no key.
+    """
+    if not managed:
+        return
+    managed = sorted(managed)
+    if raw:
+        entry["managing"] = [host_dn(ctx, m) for m in managed]
+    else:
+        entry["managing_host"] = managed
 
 
 def _add_members(ctx: Ctx, host: Host, entry: dict[str, Any], *, raw: bool) -> None:
@@ -130,9 +182,10 @@ def host_add(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     host.attrs["objectclass"] = classes
     host.managedby.add(fqdn)
     ctx.state.hosts[fqdn] = host
+    ctx.state.host_changed(fqdn)
     if p.get("ip_address"):
         dns.add_host_address(ctx, fqdn, p["ip_address"], reverse=not p.get("no_reverse"))
-    entry = host_entry(ctx, host, p, add=True)
+    entry = host_entry(ctx, host, p, add=True, managing=managed_hosts(ctx, [fqdn], p))
     if random_password is not None:
         entry["randompassword"] = random_password
     return {"result": entry, "summary": f'Added host "{fqdn}"', "value": fqdn}
@@ -141,6 +194,7 @@ def host_add(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 @command("host_mod")
 def host_mod(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     host = get_host(ctx, p["fqdn"])
+    ctx.state.host_changed(host.fqdn)
     wants_password = bool(p.get("userpassword") or p.get("random"))
     if wants_password and host.password is None and host.keytab:
         raise validation("password", "Password cannot be set on enrolled host.")
@@ -164,7 +218,7 @@ def host_mod(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         changed = True
     if not changed:
         raise empty_modlist()
-    entry = host_entry(ctx, host, p)
+    entry = host_entry(ctx, host, p, managing=managed_hosts(ctx, [host.fqdn], p))
     if random_password is not None:
         entry["randompassword"] = random_password
     return {"result": entry, "summary": f'Modified host "{host.fqdn}"', "value": host.fqdn}
@@ -173,28 +227,55 @@ def host_mod(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 @command("host_show")
 def host_show(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     host = get_host(ctx, p["fqdn"])
-    return {"result": host_entry(ctx, host, p), "summary": None, "value": host.fqdn}
+    entry = host_entry(ctx, host, p, managing=managed_hosts(ctx, [host.fqdn], p))
+    return {"result": entry, "summary": None, "value": host.fqdn}
 
 
 @command("host_find")
 def host_find(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """IPA's host search.  novajoin runs one per instance delete (criteria = its
+    ownership marker), so the criteria goes through the state's word index instead
+    of every host's every attribute, only the filters asked for are evaluated, and
+    only the matches are sorted."""
     state = ctx.state
-    out = []
-    for key in sorted(state.hosts):
+    criteria = p.get("criteria")
+    keys: Iterable[str] = _criteria_hits(state, criteria) if criteria else state.hosts
+    equal = tuple(f for f in EQUAL_FILTERS if p.get(f) is not None)
+    related = any(p.get(o) for o in RELATION_OPTIONS)
+    found = []
+    for key in keys:
         host = state.hosts[key]
-        if not matches(host.attrs, p.get("criteria"), SEARCH_ATTRS):
+        if equal and not equal_filters(host.attrs, p, equal):
             continue
-        if not equal_filters(host.attrs, p, ("fqdn", "description", "l", "nshostlocation",
-                                            "nshardwareplatform", "nsosversion", "macaddress",
-                                            "userclass", "krbprincipalauthind")):
+        if related and not _relations_match(ctx, host, p):
             continue
-        if not _relations_match(ctx, host, p):
-            continue
+        found.append(key)
+    found.sort()
+    managing = managed_hosts(ctx, found, p)
+    out = []
+    for key in found:
         if p.get("pkey_only"):
             out.append({"dn": host_dn(ctx, key), "fqdn": [key]})
         else:
-            out.append(host_entry(ctx, host, p))
+            out.append(host_entry(ctx, state.hosts[key], p, managing=managing))
     return find_result(out, p, "%(count)d host matched", "%(count)d hosts matched")
+
+
+def _criteria_hits(state: State, criteria: str) -> list[str]:
+    """The hosts ``matches`` would keep: a case-insensitive substring of any one value
+    of SEARCH_ATTRS, checked against the index's per-host text (values lower-cased,
+    joined by a character the needle does not contain)."""
+    needle = criteria.lower()
+    if _SEP in needle:
+        return [k for k, h in state.hosts.items() if matches(h.attrs, criteria, SEARCH_ATTRS)]
+    index = state.host_index(_search_text)
+    texts = index.texts
+    keys = index.candidates(needle)
+    return [k for k in (texts if keys is None else keys) if needle in texts[k]]
+
+
+def _search_text(host: Host) -> str:
+    return _SEP.join(v.lower() for f in SEARCH_ATTRS for v in host.attrs.get(f, ()))
 
 
 def _relations_match(ctx: Ctx, host: Host, p: dict[str, Any]) -> bool:
@@ -241,10 +322,12 @@ def _delete_one(ctx: Ctx, fqdn: str, *, updatedns: bool) -> None:
         for group in table.values():
             group.member_set("host").discard(host.fqdn)
     for other in state.hosts.values():
-        other.managedby.discard(host.fqdn)
+        if host.fqdn in other.managedby:  # a test, not a call, for the thousands that are not
+            other.managedby.discard(host.fqdn)
     for svc in state.services.values():
         svc.managedby.discard(host.fqdn)
     del state.hosts[host.fqdn]
+    state.host_changed(host.fqdn)
 
 
 @command("host_disable")
@@ -252,6 +335,7 @@ def host_disable(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     host = get_host(ctx, p["fqdn"])
     if is_master(ctx, host):
         raise validation("hostname", "An IPA master host cannot be deleted or disabled")
+    ctx.state.host_changed(host.fqdn)
     done = False
     for svc in ctx.state.services.values():
         if svc.hostname == host.fqdn and svc.keytab:
@@ -276,6 +360,7 @@ def enroll(ctx: Ctx, fqdn: str, otp: str) -> dict[str, Any]:
         info = "invalid one-time password"
         raise errors.ACIError(f"Insufficient access: {info}", data={"info": info})
     principal = f"host/{host.fqdn}@{ctx.realm}"
+    ctx.state.host_changed(host.fqdn)
     host.password, host.keytab = None, True
     host.attrs["krbprincipalname"] = [principal]
     host.attrs["krbcanonicalname"] = [principal]

@@ -108,3 +108,26 @@ def test_unknown_path_and_method(fake_ipa, login):
     assert r.headers["Allow"] == "POST"
     # The kept-alive connection stays usable after error answers.
     assert client.post(fake_ipa.url + "/session/xyz", content=b"x" * 100).status_code == 404
+
+
+def test_host_find_in_a_batch_lists_managed_hosts_with_all(fake_ipa, login, rpc_body):
+    """What a delete's round trip 1 reads: ``managing_host`` (raw: ``managing`` DNs)."""
+    client = login(fake_ipa)
+
+    def rpc(method, args=None, **options):
+        r = client.post(fake_ipa.session_json_url, json=rpc_body(method, args, **options))
+        assert r.json()["error"] is None, r.text
+        return r.json()["result"]
+
+    for name in ("vm1.example.test", "vip.example.test"):
+        rpc("host_add", [name], force=True, description=f"owner of {name}")
+    rpc("host_add_managedby", ["vip.example.test"], host=["vm1.example.test"])
+    items = [{"method": "host_find", "params": [["owner of vm1"], options]}
+             for options in ({"all": True, "no_members": True}, {"all": True, "raw": True},
+                             {"no_members": True})]
+    [full], [raw], [plain] = (item["result"] for item in rpc("batch", items)["results"])
+    assert full["managing_host"] == ["vip.example.test", "vm1.example.test"]
+    assert raw["managing"] == [
+        "fqdn=vip.example.test,cn=computers,cn=accounts,dc=example,dc=test",
+        "fqdn=vm1.example.test,cn=computers,cn=accounts,dc=example,dc=test"]
+    assert "managing_host" not in plain and "managing" not in plain
