@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from oslo_config import cfg
-from oslo_middleware import http_proxy_to_wsgi, request_id
+from oslo_middleware import http_proxy_to_wsgi
 from paste import deploy as paste_deploy
 
-from novajoin.api import errors, handler
+from novajoin.api import errors, handler, request_id
 from novajoin.api import policy as api_policy
 from novajoin.conf import clients
 from novajoin.conf import default as default_opts
@@ -235,15 +235,25 @@ def faults_factory(global_conf: dict[str, Any], **local_conf: str) -> Callable[[
 def request_id_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApp], WSGIApp]:
-    conf = _context(global_conf).conf
-    return lambda app: request_id.RequestId(app, conf)
+    _context(global_conf)  # ConfigError outside loadapp(), like the other filters
+    return request_id.RequestId
 
 
 def http_proxy_to_wsgi_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApp], WSGIApp]:
     conf = _context(global_conf).conf
-    return lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+
+    def wrap(app: WSGIApp) -> WSGIApp:
+        proxy = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)  # registers its options
+        # It only acts with [oslo_middleware] enable_proxy_headers_parsing (read
+        # at start-up, not mutable); without it, its webob round trip would be
+        # pure cost on every request.
+        if conf.oslo_middleware.enable_proxy_headers_parsing:
+            return proxy
+        return app
+
+    return wrap
 
 
 def authtoken_factory(

@@ -90,9 +90,13 @@ def _authorize(ctx: AppContext, environ: dict[str, Any]) -> None:
         raise errors.APIError(403, "Policy does not allow this request.") from None
 
 
+# What nova (and most clients) send: answered without parsing the header.
+_ACCEPTS_JSON = frozenset({"application/json", "*/*"})
+
+
 def _check_accept(environ: dict[str, Any]) -> None:
     header = environ.get("HTTP_ACCEPT")
-    if not header:
+    if not header or header in _ACCEPTS_JSON:
         return
     accept = webob.acceptparse.create_accept_header(header)
     if not isinstance(accept, webob.acceptparse.AcceptValidHeader):

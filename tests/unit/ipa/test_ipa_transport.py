@@ -52,10 +52,18 @@ def test_request_shape_and_headers(fake: FakeIPA, make_client: Any) -> None:
     assert call.headers["Accept"] == "application/json"
     assert call.headers["Referer"] == "https://ipa.example.test/ipa"
     assert call.headers["Cookie"] == "ipa_session=MagBearerToken=cookie1=="
+    assert call.headers["Host"] == httpx.URL(URL).netloc.decode()
+    assert call.headers["User-Agent"] == "novajoin-ipa-client"
+    assert call.headers["Content-Length"] == str(len(call.content))
     body = json.loads(call.content)
     assert body["method"] == "host_show"
     assert body["params"] == [["vm1.example.test"], {"all": True, "version": "2.251"}]
     assert isinstance(body["id"], int)
+
+
+def test_user_agent_is_configurable(fake: FakeIPA, make_client: Any) -> None:
+    make_client(user_agent="novajoin-test/1.0").ping()
+    assert [r.headers["User-Agent"] for r in fake.requests] == ["novajoin-test/1.0"] * 2
 
 
 def test_api_version_is_configurable_and_caller_may_override(
@@ -92,6 +100,8 @@ def test_context_manager_closes(fake: FakeIPA) -> None:
     with IPAClient(IPAServer(URL, name=NAME), auth=PasswordAuth(USER, PASSWORD),
                    transport=httpx.MockTransport(fake.handler)) as client:
         client.ping()
+    with pytest.raises(RuntimeError):
+        client.ping()  # the session is still cached: the JSON call itself refuses
     with pytest.raises(RuntimeError):
         client._http.post(f"{URL}/session/json")
 
