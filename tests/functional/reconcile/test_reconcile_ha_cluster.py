@@ -137,7 +137,7 @@ def test_two_servers_two_listeners_storm_then_deletes(
     shares = [_handled(listener) for listener in listeners]
     print(f"delete.end handled per listener: {shares}")
     assert sum(shares) >= len(doomed)
-    # The prefetch default (= executor threads) lets both consumers of the pool work.
+    # The prefetch default (2 x executor threads) lets both consumers of the pool work.
     assert min(shares) > 0, shares
     for process in [*servers, *listeners]:
         assert "Traceback" not in process.log_text()

@@ -1,19 +1,26 @@
-"""Handlers map events to domain operations; the endpoint filters let only those through."""
+"""Handlers map events to domain operations; the router lets only those through."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 import oslo_messaging
 import pytest
 from notify_fakes import RecordingLifecycle
-from oslo_messaging.notify.dispatcher import NotificationDispatcher
 
 from novajoin import conf as novajoin_conf
 from novajoin.notify import metrics as m
 from novajoin.notify.delivery import Delivery, RetryPolicy
 from novajoin.notify.handlers import NeutronHandler, NovaHandler
-from novajoin.notify.listener import Endpoint, NotifyService, build_handlers, targets_of
+from novajoin.notify.listener import (
+    Endpoint,
+    NotifyService,
+    Router,
+    Server,
+    build_handlers,
+    targets_of,
+)
 from novajoin.notify.payloads import Poison
 
 UUID = "5f3e1a4c-7b2d-4c8e-9a1f-0d6b2c3e4f50"
@@ -122,7 +129,7 @@ def test_neutron_events(lifecycle, event, payload, calls):
     assert lifecycle.calls == calls
 
 
-# --- endpoints and filters through oslo.messaging's own dispatcher ----------------------
+# --- endpoints through the router (oslo.messaging's dispatcher interface) --------------
 
 
 class Incoming:
@@ -138,12 +145,12 @@ def dispatch(lifecycle):
     metrics = m.Metrics()
     delivery = Delivery(RetryPolicy(requeue_delay=0.0), metrics)
     endpoints = [Endpoint(h, delivery) for h in (nova(lifecycle), NeutronHandler(lifecycle))]
-    dispatcher = NotificationDispatcher(endpoints, None)
+    dispatcher = Router(endpoints)
     dispatcher.metrics = metrics
     return dispatcher
 
 
-def test_filter_passes_only_handled_events(dispatch, lifecycle):
+def test_router_passes_only_handled_events(dispatch, lifecycle):
     for event in ("compute.instance.exists", "instance.shutdown.end",
                   "compute.instance.delete.start",
                   "instance.delete.end.extra", "xinstance.delete.end", "port.create.end",
@@ -174,8 +181,99 @@ def test_endpoint_ignores_event_that_slips_past_the_filter(lifecycle):
     assert lifecycle.calls == []
 
 
-def test_only_info_priority_is_consumed(dispatch):
+def test_only_info_priority_is_consumed(dispatch, lifecycle):
     assert set(dispatch.supported_priorities) == {"info"}
+    for priority in ("error", "warn", "debug", ""):
+        incoming = Incoming("compute.instance.delete.end", {"instance_id": UUID},
+                            priority=priority)
+        assert dispatch.dispatch(incoming) == "handled"
+    assert lifecycle.calls == []
+    assert dispatch.metrics.total(m.IGNORED) == 0
+    # nova writes the priority in upper case on the wire
+    dispatch.dispatch(Incoming("compute.instance.delete.end", {"instance_id": UUID},
+                               priority="INFO"))
+    assert [c[0] for c in lifecycle.calls] == ["instance_deleted"]
+
+
+def test_router_gives_each_event_type_to_its_handler(lifecycle):
+    delivery = Delivery(RetryPolicy(), m.Metrics())
+    nova_endpoint = Endpoint(nova(lifecycle), delivery)
+    neutron_endpoint = Endpoint(NeutronHandler(lifecycle), delivery)
+    router = Router([nova_endpoint, neutron_endpoint])
+    assert router.route({"event_type": "instance.delete.end", "priority": "INFO"}) \
+        is nova_endpoint
+    assert router.route({"event_type": "port.delete.end", "priority": "INFO"}) \
+        is neutron_endpoint
+    for body in ({"event_type": "compute.instance.delete.start", "priority": "INFO"},
+                 {"event_type": None, "priority": "INFO"}, {}, ["not", "a", "mapping"],
+                 {"event_type": ["unhashable"], "priority": "INFO"}):
+        assert router.route(body) is None
+
+
+class Received:
+    """What the AMQP driver hands to the server: a body, acknowledge() and requeue()."""
+
+    def __init__(self, event_type, priority="INFO", fail_ack=False):
+        self.ctxt = {}
+        self.message = {"event_type": event_type, "priority": priority,
+                        "payload": {"instance_id": UUID}, "publisher_id": "compute.h1",
+                        "message_id": f"m-{event_type}"}
+        self.acked = self.requeued = 0
+        self.fail_ack = fail_ack
+
+    def acknowledge(self):
+        self.acked += 1
+        if self.fail_ack:
+            raise OSError("connection lost")
+
+    def requeue(self):
+        self.requeued += 1
+
+
+@pytest.fixture
+def server(lifecycle, monkeypatch):
+    """A Server (not started) whose hand-off to the worker pool is recorded."""
+    conf = novajoin_conf.load([], config_files=[])
+    transport = oslo_messaging.get_notification_transport(conf, url="fake:/")
+    handed: list[list[str]] = []
+
+    def hand_off(self, incoming):
+        handed.append([message.message["event_type"] for message in incoming])
+
+    monkeypatch.setattr(oslo_messaging.notify.listener.NotificationServer, "_on_incoming",
+                        hand_off)
+    service = NotifyService(conf, lifecycle, transport=transport)
+    assert isinstance(service.listener, Server)
+    service.listener.handed = handed
+    yield service.listener
+    transport.cleanup()
+
+
+def test_poll_thread_acks_what_no_handler_wants(server, lifecycle):
+    start, update = Received("compute.instance.delete.start"), Received("instance.update.x")
+    error = Received("compute.instance.delete.end", priority="ERROR")
+    for message in (start, update, error):
+        server._on_incoming([message])
+    assert [(m.acked, m.requeued) for m in (start, update, error)] == [(1, 0)] * 3
+    assert server.handed == []  # never handed to a worker
+    assert lifecycle.calls == []
+
+
+def test_wanted_events_go_to_the_workers_unacked(server):
+    end = Received("compute.instance.delete.end")
+    server._on_incoming([end])
+    assert server.handed == [["compute.instance.delete.end"]]
+    assert (end.acked, end.requeued) == (0, 0)  # acked by the worker, after IPA
+
+
+def test_failed_ack_of_an_ignored_event_is_logged_not_raised(server, caplog):
+    caplog.set_level(logging.ERROR, "novajoin.notify")
+    bad = Received("compute.instance.delete.start", fail_ack=True)
+    end = Received("compute.instance.delete.end")
+    server._on_incoming([bad, end])
+    assert bad.acked == 1
+    assert server.handed == [["compute.instance.delete.end"]]
+    assert any("failed to acknowledge" in r.getMessage() for r in caplog.records)
 
 
 # --- the service's wiring from config ----------------------------------------------------
@@ -213,3 +311,46 @@ def test_empty_pool_is_refused(lifecycle):
     conf.set_override("pool", "", group="notify")
     with pytest.raises(ConfigError, match="pool"):
         NotifyService(conf, lifecycle, transport=object())
+
+
+def test_real_server_on_oslo_fake_driver_hands_only_deletes_to_workers(lifecycle, monkeypatch):
+    """The poll loop, hook and workers of oslo.messaging itself (fake driver, no broker)."""
+    from oslo_config import cfg
+
+    handed: list[str] = []
+    base = oslo_messaging.notify.listener.NotificationServer._on_incoming
+
+    def hand_off(self, incoming):
+        handed.extend(message.message["event_type"] for message in incoming)
+        return base(self, incoming)
+
+    monkeypatch.setattr(oslo_messaging.notify.listener.NotificationServer, "_on_incoming",
+                        hand_off)
+    conf = novajoin_conf.load([], config_files=[])
+    transport = oslo_messaging.get_notification_transport(conf, url="fake:/")
+    nova_conf = cfg.ConfigOpts()
+    nova_conf([], default_config_files=[], default_config_dirs=[])
+    oslo_messaging.get_notification_transport(nova_conf, url="fake:/").cleanup()  # registers
+    nova_conf.set_override("control_exchange", "nova")
+    nova_transport = oslo_messaging.get_notification_transport(nova_conf, url="fake:/")
+    service = NotifyService(conf, lifecycle, transport=transport)
+    service.start()
+    try:
+        notifier = oslo_messaging.Notifier(nova_transport, publisher_id="compute.h1",
+                                           driver="messagingv2", topics=["notifications"])
+        notifier.info({}, "compute.instance.delete.start", {"instance_id": UUID})
+        notifier.info({}, "compute.instance.exists", {"instance_id": UUID})
+        notifier.info({}, "compute.instance.delete.end", {"instance_id": UUID})
+        deadline = time.monotonic() + 10
+        while not lifecycle.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        service.stop()
+        service.wait()
+        service.close()
+        nova_transport.cleanup()
+        transport.cleanup()
+    assert lifecycle.calls == [("instance_deleted", (UUID,), {})]
+    assert handed == ["compute.instance.delete.end"]
+    assert service.metrics.value("compute.instance.delete.end", m.DONE) == 1
+    assert service.metrics.total(m.IGNORED) == 0
