@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from novajoin.ipa import IPAClient, KerberosAuth
 from novajoin.join.otp import create_otp_key
 from novajoin.testing.krb5lab import KerberosLab, start_lab
 from novajoin.testing.novajoin_server import NovajoinServer, ipa_overrides
+from novajoin.testing.processes import terminate
 
 START_TIMEOUT = 30.0
 
@@ -47,13 +47,7 @@ class Simulator:
 
     def stop(self) -> None:
         self.admin.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process, timeout=10)
 
     def ipa_client(self, connections: int) -> IPAClient:
         """novajoin's own IPA client, as the servers build it, for the IPA-bound limits."""

@@ -18,7 +18,7 @@ from types import FrameType
 from oslo_log import log as oslo_logging
 
 from novajoin import conf as novajoin_conf
-from novajoin.conf import clients
+from novajoin.cmd import build_or_report
 
 LOG = logging.getLogger("novajoin.notify")
 
@@ -29,14 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     oslo_logging.setup(conf, "novajoin")
     from novajoin.notify import listener
 
-    try:
-        service = listener.build_service(conf)
-    except clients.ConfigError as exc:
-        problem = str(exc)
-    else:
-        problem = ""
-    if problem:
-        LOG.error("configuration error: %s", problem)
+    service = build_or_report(LOG, lambda: listener.build_service(conf))
+    if service is None:
         return 2
 
     stop = threading.Event()

@@ -19,6 +19,7 @@ from oslo_log import log as oslo_logging
 
 from novajoin import conf as novajoin_conf
 from novajoin.api import deploy
+from novajoin.cmd import build_or_report
 
 LOG = logging.getLogger("novajoin.server")
 
@@ -27,16 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     conf = novajoin_conf.load(args, prog="novajoin-server")
     oslo_logging.setup(conf, "novajoin")
-    try:
-        ctx = deploy.build_context(conf)
-        app = deploy.loadapp(ctx)
-    except deploy.ConfigError as exc:
-        problem = str(exc)
-    else:
-        problem = ""
-    if problem:
-        # Outside the except block: the message is enough, no traceback.
-        LOG.error("configuration error: %s", problem)
+    ctx = build_or_report(LOG, lambda: deploy.build_context(conf))
+    app = None if ctx is None else build_or_report(LOG, lambda: deploy.loadapp(ctx))
+    if ctx is None or app is None:
         return 2
     server = wsgi.Server(
         (conf.join_listen, conf.join_listen_port),

@@ -328,6 +328,22 @@ class IPAClient:
                 item.error.attempts = max(call.sent, 1)
         return items
 
+    def run(
+        self,
+        calls: Sequence[tuple[str, Sequence[Any], Mapping[str, Any]]],
+        *,
+        deadline: float | None = None,
+    ) -> list[BatchItem]:
+        """Any number of commands in one round trip: a plain request for one, a batch
+        for several.  Either way each command's IPA error is its item's, as in batch()."""
+        if len(calls) != 1:
+            return self.batch(calls, deadline=deadline)
+        command, args, options = calls[0]
+        try:
+            return [BatchItem(result=self.request(command, args, options, deadline=deadline))]
+        except IPAError as exc:
+            return [BatchItem(error=exc)]
+
     def ping(self) -> dict[str, Any]:
         """Cheapest authenticated round trip; also proves the session works."""
         return self.call("ping")

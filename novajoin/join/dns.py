@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from novajoin.join.marker import fields as marker_fields
+
 PREFIX = "novajoin:v1"
 FLOATING = "floating"
 FIXED = "fixed"
@@ -32,7 +34,6 @@ NO_PORT = "-"
 _REVERSE_SUFFIXES = ("in-addr.arpa.", "ip6.arpa.")
 _INSTANCE = re.compile(r"[a-z0-9-]{1,64}", re.ASCII)
 _PORT = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
-_FIELD = re.compile(r"([a-z][a-z0-9_]*)=(\S+)", re.ASCII)
 # TXT values are admin-editable text: read at most this much of one.
 _MAX_TXT = 4096
 
@@ -102,19 +103,13 @@ def parse_txt(value: object) -> DNSMarker | None:
     text = value[:_MAX_TXT].strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1].strip()
-    words = text.split()
-    if not words or words[0] != PREFIX:
+    values = marker_fields(text, PREFIX)
+    if values is None:
         return None
-    fields: dict[str, str] = {}
-    for word in words[1:]:
-        match = _FIELD.fullmatch(word)
-        if match is None or match.group(1) in fields:
-            return None
-        fields[match.group(1)] = match.group(2)
     try:
-        port = fields["port"]
-        return DNSMarker(fields["instance"], fields["ip"], None if port == NO_PORT else port,
-                         fields["kind"])
+        port = values["port"]
+        return DNSMarker(values["instance"], values["ip"], None if port == NO_PORT else port,
+                         values["kind"])
     except (KeyError, ValueError):
         return None
 

@@ -161,14 +161,7 @@ class _Operation:
             raise IPAUnavailable(f"IPA time budget of {self._budget:g}s used up before {first}")
         self.round_trips += 1
         try:
-            if len(calls) == 1:
-                command, args, options = calls[0]
-                try:
-                    return [BatchItem(result=self._ipa.request(command, args, options,
-                                                               deadline=remaining))]
-                except ipa_errors.IPAError as exc:
-                    return [BatchItem(error=exc)]
-            return self._ipa.batch(calls, deadline=remaining)
+            return self._ipa.run(calls, deadline=remaining)
         except ipa_errors.IPAError as exc:  # the batch itself was refused
             raise _command_failed("batch", exc) from None
         except ipa_errors.IPAClientError as exc:

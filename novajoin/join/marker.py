@@ -83,21 +83,30 @@ def _lines(description: object) -> list[str]:
     return lines
 
 
-def _parse_line(line: str) -> Marker | None:
-    words = line.split()
-    if not words or words[0] != PREFIX:
+def fields(text: str, prefix: str) -> dict[str, str] | None:
+    """The ``key=value`` words after ``prefix`` (the first word), or None when malformed.
+
+    One grammar for every novajoin marker (host, subhost, DNS TXT): a word that is not
+    ``key=value`` or a key given twice makes the whole marker ambiguous.
+    """
+    words = text.split()
+    if not words or words[0] != prefix:
         return None
-    fields: dict[str, str] = {}
+    found: dict[str, str] = {}
     for word in words[1:]:
         match = _FIELD.fullmatch(word)
-        if match is None:
+        if match is None or match.group(1) in found:
             return None
-        key, value = match.groups()
-        if key in fields:
-            return None
-        fields[key] = value
+        found[match.group(1)] = match.group(2)
+    return found
+
+
+def _parse_line(line: str) -> Marker | None:
+    values = fields(line, PREFIX)
+    if values is None:
+        return None
     try:
-        return Marker(fields["instance"], fields["project"], fields["nonce"])
+        return Marker(values["instance"], values["project"], values["nonce"])
     except (KeyError, ValueError):
         return None
 
@@ -164,17 +173,11 @@ def parse_subhost(description: object) -> SubhostMarker | None:
     for line in _lines(description):
         if SUBHOST_PREFIX not in line:
             continue
-        words = line.split()
-        if not words or words[0] != SUBHOST_PREFIX:
+        values = fields(line, SUBHOST_PREFIX)
+        if values is None:
             return None
-        fields: dict[str, str] = {}
-        for word in words[1:]:
-            match = _FIELD.fullmatch(word)
-            if match is None or match.group(1) in fields:
-                return None
-            fields[match.group(1)] = match.group(2)
         try:
-            found.add(SubhostMarker(fields["project"], fields["creator"]))
+            found.add(SubhostMarker(values["project"], values["creator"]))
         except (KeyError, ValueError):
             return None
     return found.pop() if len(found) == 1 else None

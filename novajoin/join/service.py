@@ -519,14 +519,7 @@ class JoinService:
                 f"IPA time budget of {self.settings.ipa_deadline:g}s used up before "
                 f"{calls[0][0]}")
         try:
-            if len(calls) == 1:
-                command, args, options = calls[0]
-                try:
-                    return [BatchItem(result=self._ipa.request(command, args, options,
-                                                               deadline=remaining))]
-                except ipa_errors.IPAError as exc:
-                    return [BatchItem(error=exc)]
-            return self._ipa.batch(calls, deadline=remaining)
+            return self._ipa.run(calls, deadline=remaining)
         except ipa_errors.IPAError as exc:
             raise _command_failed("batch", exc) from None
         except ipa_errors.IPAClientError as exc:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
@@ -49,6 +48,7 @@ import pytest
 from novajoin.fakeipa.adminclient import AdminClient
 from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
 from novajoin.testing.krb5lab import KerberosLab
+from novajoin.testing.processes import terminate
 
 SPNEGO = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")
 KRB5 = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2")
@@ -111,13 +111,7 @@ class FakeIPA:
 
     def stop(self) -> None:
         self.admin.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process, timeout=10)
 
 
 def start_fake_ipa(lab: KerberosLab, workdir: Path, *extra: str) -> FakeIPA:
@@ -270,3 +264,9 @@ def make_client(fake_ipa: FakeIPA) -> Iterator[Callable[..., IPAClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def ipa(make_client: Callable[..., IPAClient]) -> IPAClient:
+    """One IPAClient on the simulator (the nova keytab), for tests that need just one."""
+    return make_client()

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import webob
 
 from novajoin.api.deploy import direct_app
-from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
+from novajoin.ipa import IPAClient
 from novajoin.join import InstanceLifecycle, JoinService, JoinSettings
 from novajoin.join.placement import PlacementPolicy, ProjectRule
 
@@ -27,15 +27,6 @@ OTHER_PROJECT = "0b8c1a4e6d1f4b0fa6a3d6d5c2b7e901"
 WRITES = {"host_add", "host_mod", "host_del", "host_add_managedby", "host_remove_managedby",
           "service_add", "service_del", "service_add_host", "service_remove_host",
           "hostgroup_add_member"}
-
-
-@pytest.fixture
-def ipa(fake_ipa: Any) -> Iterator[IPAClient]:
-    client = IPAClient(IPAServer(fake_ipa.url, name=fake_ipa.fqdn),
-                       auth=KerberosAuth(fake_ipa.lab.nova_principal, fake_ipa.lab.nova_keytab),
-                       ca_file=fake_ipa.ca_file, backoff=Backoff(base=0.01, cap=0.05))
-    yield client
-    client.close()
 
 
 @pytest.fixture

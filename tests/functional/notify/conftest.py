@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
+from novajoin.ipa import IPAClient
 from novajoin.join import InstanceRequest, JoinService, JoinSettings
 from novajoin.testing import rabbit
 from novajoin.testing.notifications import FixedIP, Instance, make_instance
@@ -42,20 +42,6 @@ def rabbitmq() -> None:
 def vhost(rabbitmq: None) -> Iterator[rabbit.Vhost]:
     with rabbit.Vhost() as created:
         yield created
-
-
-@pytest.fixture
-def ipa(fake_ipa: Any) -> Iterator[IPAClient]:
-    client = IPAClient(
-        IPAServer(fake_ipa.url, name=fake_ipa.fqdn),
-        auth=KerberosAuth(fake_ipa.lab.nova_principal, fake_ipa.lab.nova_keytab),
-        ca_file=fake_ipa.ca_file,
-        backoff=Backoff(base=0.01, cap=0.05),
-    )
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 @dataclass(frozen=True)

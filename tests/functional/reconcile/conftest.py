@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from novajoin.ipa import Backoff, IPAClient, IPAServer, KerberosAuth
+from novajoin.ipa import IPAClient
 from novajoin.join import InstanceRequest, JoinService, JoinSettings
 from novajoin.testing.fake_nova import FakeNova
 from novajoin.testing.notifications import Instance, make_instance
@@ -71,20 +71,6 @@ def redis_url() -> str:
 def nova() -> Iterator[FakeNova]:
     with FakeNova() as fake:
         yield fake
-
-
-@pytest.fixture
-def ipa(fake_ipa: Any) -> Iterator[IPAClient]:
-    client = IPAClient(
-        IPAServer(fake_ipa.url, name=fake_ipa.fqdn),
-        auth=KerberosAuth(fake_ipa.lab.nova_principal, fake_ipa.lab.nova_keytab),
-        ca_file=fake_ipa.ca_file,
-        backoff=Backoff(base=0.01, cap=0.05),
-    )
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture
